@@ -1,0 +1,80 @@
+// Package graph builds Microsoft Graph clients for the source and target tenants and is the one place
+// that knows how Graph fails: it owns the retrying, rate-limited HTTP transport and the classification
+// of Graph errors. Only packages that talk to Graph import it (msgraph-sdk-go is slow to compile).
+package graph
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// PublicAuthorityHost and PublicGraphBaseURL are the Azure public cloud endpoints.
+const (
+	PublicAuthorityHost = "https://login.microsoftonline.com/"
+	PublicGraphBaseURL  = "https://graph.microsoft.com/v1.0"
+)
+
+// Config says how to reach Graph and how to authenticate. Locally every endpoint points at the tenant
+// simulator; in Azure the defaults apply.
+type Config struct {
+	// AuthorityHost is the Entra authority (T2T_AUTHORITY_HOST).
+	AuthorityHost string
+	// GraphBaseURL is the v1.0 service root (T2T_GRAPH_BASE_URL); beta is derived from it.
+	GraphBaseURL string
+	// ClientID is the multi-tenant app registration (T2T_CLIENT_ID).
+	ClientID string
+	// ClientSecret authenticates the app (T2T_CLIENT_SECRET). Empty in Azure, where a federated managed
+	// identity assertion is used instead. Never logged.
+	ClientSecret string
+	// CAFile is an extra PEM CA bundle to trust (T2T_CA_FILE), for the simulator's self-made CA.
+	CAFile string
+	// WritesPerSecond caps writes per tenant from this process (T2T_GRAPH_WRITES_PER_SEC). Graph allows
+	// 3,000 writes per 150 s per app per tenant (20/s); the default keeps just under it.
+	WritesPerSecond float64
+	// MaxAttempts bounds the transport's tries of one request (T2T_GRAPH_MAX_ATTEMPTS).
+	MaxAttempts int
+}
+
+// DefaultWritesPerSecond keeps a single process just under Graph's documented write quota.
+const DefaultWritesPerSecond = 19
+
+// ConfigFromEnv reads Config from the process environment (Functions app settings).
+func ConfigFromEnv() (Config, error) {
+	c := Config{
+		AuthorityHost:   envOr("T2T_AUTHORITY_HOST", PublicAuthorityHost),
+		GraphBaseURL:    strings.TrimRight(envOr("T2T_GRAPH_BASE_URL", PublicGraphBaseURL), "/"),
+		ClientID:        os.Getenv("T2T_CLIENT_ID"),
+		ClientSecret:    os.Getenv("T2T_CLIENT_SECRET"),
+		CAFile:          os.Getenv("T2T_CA_FILE"),
+		WritesPerSecond: DefaultWritesPerSecond,
+		MaxAttempts:     6,
+	}
+	if v := os.Getenv("T2T_GRAPH_WRITES_PER_SEC"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f <= 0 {
+			return c, fmt.Errorf("T2T_GRAPH_WRITES_PER_SEC=%q: want a positive number", v)
+		}
+		c.WritesPerSecond = f
+	}
+	if v := os.Getenv("T2T_GRAPH_MAX_ATTEMPTS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return c, fmt.Errorf("T2T_GRAPH_MAX_ATTEMPTS=%q: want a positive integer", v)
+		}
+		c.MaxAttempts = n
+	}
+	if c.ClientID == "" {
+		return c, errors.New("T2T_CLIENT_ID is not set")
+	}
+	return c, nil
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,113 @@
+package state
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/streaming"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blockblob"
+)
+
+// ETag identifies one version of a document.
+type ETag = azcore.ETag
+
+// Cond is the precondition of a document write.
+type Cond struct {
+	// IfMatch writes only over this version; ErrConflict otherwise.
+	IfMatch ETag
+	// IfNoneExists creates only; ErrConflict if the document exists.
+	IfNoneExists bool
+}
+
+// GetBytes reads a document of the waves container. ErrNotFound if absent.
+func (s *Store) GetBytes(ctx context.Context, path string) ([]byte, ETag, error) {
+	resp, err := s.waves.NewBlobClient(path).DownloadStream(ctx, nil)
+	if err != nil {
+		return nil, "", fmt.Errorf("reading %s: %w", path, translate(err))
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, "", fmt.Errorf("reading %s: %w", path, err)
+	}
+	var etag ETag
+	if resp.ETag != nil {
+		etag = *resp.ETag
+	}
+	return data, etag, nil
+}
+
+// GetJSON reads a JSON document into v.
+func (s *Store) GetJSON(ctx context.Context, path string, v any) (ETag, error) {
+	data, etag, err := s.GetBytes(ctx, path)
+	if err != nil {
+		return "", err
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return "", fmt.Errorf("decoding %s: %w", path, err)
+	}
+	return etag, nil
+}
+
+// PutBytes writes a document under cond and returns its new ETag. ErrConflict when cond fails.
+func (s *Store) PutBytes(ctx context.Context, path string, data []byte, contentType string, cond Cond) (ETag, error) {
+	mac := &blob.ModifiedAccessConditions{}
+	if cond.IfMatch != "" {
+		mac.IfMatch = &cond.IfMatch
+	}
+	if cond.IfNoneExists {
+		anyTag := azcore.ETagAny
+		mac.IfNoneMatch = &anyTag
+	}
+	resp, err := s.waves.NewBlockBlobClient(path).Upload(ctx, streaming.NopCloser(bytes.NewReader(data)),
+		&blockblob.UploadOptions{
+			HTTPHeaders:      &blob.HTTPHeaders{BlobContentType: &contentType},
+			AccessConditions: &blob.AccessConditions{ModifiedAccessConditions: mac},
+		})
+	if err != nil {
+		return "", fmt.Errorf("writing %s: %w", path, translate(err))
+	}
+	var etag ETag
+	if resp.ETag != nil {
+		etag = *resp.ETag
+	}
+	return etag, nil
+}
+
+// PutJSON writes v as an indented JSON document under cond.
+func (s *Store) PutJSON(ctx context.Context, path string, v any, cond Cond) (ETag, error) {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return "", fmt.Errorf("encoding %s: %w", path, err)
+	}
+	return s.PutBytes(ctx, path, data, "application/json", cond)
+}
+
+// Update applies change to the JSON document at path with optimistic concurrency: read, change, write
+// if unchanged, and start again on a conflict (up to 20 times). create returns the value to use when
+// the document does not exist yet. change returning false skips the write.
+func Update[T any](ctx context.Context, s *Store, path string, create func() *T, change func(*T) bool) error {
+	for try := 0; try < 20; try++ {
+		v := new(T)
+		etag, err := s.GetJSON(ctx, path, v)
+		cond := Cond{IfMatch: etag}
+		switch {
+		case isNotFound(err):
+			v, cond = create(), Cond{IfNoneExists: true}
+		case err != nil:
+			return err
+		}
+		if !change(v) {
+			return nil
+		}
+		if _, err := s.PutJSON(ctx, path, v, cond); err == nil || !isConflict(err) {
+			return err
+		}
+	}
+	return fmt.Errorf("updating %s: %w (too much contention)", path, ErrConflict)
+}

@@ -1,0 +1,186 @@
+// Package wave is the domain of a migration wave: its manifest, the step messages that drive it, the
+// progress events it emits, and the object statuses it records. Pure types and rules; no I/O.
+package wave
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+	"time"
+
+	"t2t/shared/mapping"
+)
+
+// ChunkSize is how many users one step handles: small enough that an invocation takes seconds, and the
+// size of a Graph $batch and of a members@odata.bind request.
+const ChunkSize = 20
+
+// Phase names.
+const (
+	PhaseExportUsers = "export.users"
+	PhaseImportUsers = "import.users"
+	PhaseFinalize    = "finalize"
+)
+
+// Wave statuses.
+const (
+	StatusRunning             = "Running"
+	StatusCompleted           = "Completed"
+	StatusCompletedWithErrors = "CompletedWithErrors"
+)
+
+// Object statuses in the ledger.
+const (
+	ObjCreating = "Creating" // intent recorded, create sent or about to be
+	ObjCreated  = "Created"
+	ObjMatched  = "Matched"
+	ObjFailed   = "Failed"
+)
+
+// Manifest is waves/<wave>/wave.json: what the wave is and how far it got.
+type Manifest struct {
+	Wave           string            `json:"wave"`
+	MigrationID    string            `json:"migrationId"`
+	SourceTenantID string            `json:"sourceTenantId"`
+	TargetTenantID string            `json:"targetTenantId"`
+	Blob           string            `json:"blob"`
+	ContentSHA256  string            `json:"contentSha256"`
+	CreatedUtc     time.Time         `json:"createdUtc"`
+	UpdatedUtc     time.Time         `json:"updatedUtc"`
+	Status         string            `json:"status"`
+	TotalRows      int               `json:"totalRows"`
+	InvalidRows    int               `json:"invalidRows"`
+	Rows           []mapping.Row     `json:"rows"`
+	Chunks         int               `json:"chunks"`
+	Phases         map[string]*Phase `json:"phases"`
+}
+
+// Phase is one phase's status and times in the manifest.
+type Phase struct {
+	Status       string     `json:"status"`
+	StartedUtc   time.Time  `json:"startedUtc"`
+	CompletedUtc *time.Time `json:"completedUtc,omitempty"`
+}
+
+// Step is a message on the steps queue: a reference to work, never object bodies (a queue message
+// holds 64 KiB at most). Export steps carry their rows' keys; import steps find theirs in the export
+// snapshot.
+type Step struct {
+	Wave   string        `json:"wave"`
+	Phase  string        `json:"phase"`
+	Chunk  int           `json:"chunk"`
+	Chunks int           `json:"chunks"`
+	Rows   []mapping.Row `json:"rows,omitempty"`
+}
+
+// Validate checks a decoded step before any work is done with it.
+func (s Step) Validate() error {
+	if err := CheckID(s.Wave); err != nil {
+		return err
+	}
+	switch s.Phase {
+	case PhaseExportUsers:
+		if len(s.Rows) == 0 || len(s.Rows) > ChunkSize {
+			return fmt.Errorf("step %s/%d: %d rows, want 1 to %d", s.Phase, s.Chunk, len(s.Rows), ChunkSize)
+		}
+	case PhaseImportUsers, PhaseFinalize:
+	default:
+		return fmt.Errorf("step of wave %s: unknown phase %q", s.Wave, s.Phase)
+	}
+	if s.Chunk < 0 || s.Chunks < 0 || (s.Chunks > 0 && s.Chunk >= s.Chunks) {
+		return fmt.Errorf("step %s/%d: chunk out of range 0..%d", s.Phase, s.Chunk, s.Chunks)
+	}
+	return nil
+}
+
+// Chunk splits rows into steps of ChunkSize for one phase.
+func Chunk(waveID, phase string, rows []mapping.Row) []Step {
+	n := (len(rows) + ChunkSize - 1) / ChunkSize
+	steps := make([]Step, 0, n)
+	for i := 0; i < n; i++ {
+		end := min((i+1)*ChunkSize, len(rows))
+		steps = append(steps, Step{Wave: waveID, Phase: phase, Chunk: i, Chunks: n, Rows: rows[i*ChunkSize : end]})
+	}
+	return steps
+}
+
+// Counts tallies object outcomes.
+type Counts struct {
+	Created int `json:"created"`
+	Matched int `json:"matched"`
+	Failed  int `json:"failed"`
+}
+
+// Add returns the sum of two tallies.
+func (c Counts) Add(o Counts) Counts {
+	return Counts{Created: c.Created + o.Created, Matched: c.Matched + o.Matched, Failed: c.Failed + o.Failed}
+}
+
+// Event kinds on the progress queue.
+const (
+	EventWaveStarted   = "wave.started"
+	EventChunkDone     = "chunk.done"
+	EventWaveCompleted = "wave.completed"
+)
+
+// Event is a message on the progress queue.
+type Event struct {
+	Kind   string    `json:"kind"`
+	Wave   string    `json:"wave"`
+	Phase  string    `json:"phase,omitempty"`
+	Chunk  int       `json:"chunk"`
+	Chunks int       `json:"chunks,omitempty"`
+	Counts Counts    `json:"counts"`
+	Utc    time.Time `json:"utc"`
+}
+
+// ErrBadID is wrapped when a wave id cannot be used.
+var ErrBadID = errors.New("invalid wave id")
+
+// IDFromBlob derives the wave id from an uploaded blob name: "Wave 1.csv" becomes "wave-1". Ids are
+// lower-case letters, digits and dashes (usable in blob paths, table keys and Key Vault secret names).
+func IDFromBlob(name string) (string, error) {
+	base := strings.TrimSuffix(path.Base(name), path.Ext(name))
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(base) {
+		ok := r >= 'a' && r <= 'z' || r >= '0' && r <= '9'
+		switch {
+		case ok:
+			b.WriteRune(r)
+			dash = false
+		case !dash && b.Len() > 0:
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	id := strings.TrimRight(b.String(), "-")
+	if err := CheckID(id); err != nil {
+		return "", fmt.Errorf("blob %q: %w", name, err)
+	}
+	return id, nil
+}
+
+// CheckID validates a wave id.
+func CheckID(id string) error {
+	if id == "" || len(id) > 48 {
+		return fmt.Errorf("%w: %q must be 1 to 48 characters", ErrBadID, id)
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+			return fmt.Errorf("%w: %q may hold only a-z, 0-9 and -", ErrBadID, id)
+		}
+	}
+	return nil
+}
+
+// Paths of a wave's documents in the waves container.
+func ManifestPath(id string) string { return id + "/wave.json" }
+func ErrorsPath(id string) string   { return id + "/errors.csv" }
+func ReportPath(id string) string   { return id + "/report.json" }
+func StatePath(id string) string    { return id + "/MigrationState.json" }
+func ProgressPath(id string) string { return id + "/progress.json" }
+func ExportPath(id string, chunk int) string {
+	return fmt.Sprintf("%s/export/users/%05d.json", id, chunk)
+}
