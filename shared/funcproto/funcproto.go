@@ -138,8 +138,9 @@ func (r *InvokeRequest) MetaInt(key string) (int, error) {
 	return n, nil
 }
 
-// unwrapText turns a raw JSON value into text: a string is decoded, and decoded again while the result
-// is itself a JSON string literal (the host double-encodes); other values are returned as raw JSON.
+// unwrapText turns a raw JSON value into text: a string is decoded, and decoded once more when the
+// result is itself a JSON string literal (the host double-encodes); other values are returned as raw
+// JSON. It never unwraps more than the host's two layers.
 func unwrapText(raw json.RawMessage) (string, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || raw[0] != '"' {
@@ -149,12 +150,11 @@ func unwrapText(raw json.RawMessage) (string, error) {
 	if err := json.Unmarshal(raw, &s); err != nil {
 		return "", fmt.Errorf("decoding string value: %w", err)
 	}
-	for i := 0; i < 2 && len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"'; i++ {
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
 		var inner string
-		if json.Unmarshal([]byte(s), &inner) != nil {
-			break
+		if json.Unmarshal([]byte(s), &inner) == nil {
+			s = inner
 		}
-		s = inner
 	}
 	return s, nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/streaming"
@@ -110,4 +111,22 @@ func Update[T any](ctx context.Context, s *Store, path string, create func() *T,
 		}
 	}
 	return fmt.Errorf("updating %s: %w (too much contention)", path, ErrConflict)
+}
+
+// Waves lists the ids of the waves that have documents (the top-level folders of the container).
+func (s *Store) Waves(ctx context.Context) ([]string, error) {
+	var ids []string
+	pager := s.waves.NewListBlobsHierarchyPager("/", nil)
+	for pager.More() {
+		page, err := pager.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("listing waves: %w", translate(err))
+		}
+		for _, p := range page.Segment.BlobPrefixes {
+			if p.Name != nil {
+				ids = append(ids, strings.TrimSuffix(*p.Name, "/"))
+			}
+		}
+	}
+	return ids, nil
 }

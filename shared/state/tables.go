@@ -44,6 +44,7 @@ type IDMapping struct {
 // ChunkRecord marks one step chunk as done, with its tallies.
 type ChunkRecord struct {
 	Wave    string `json:"Wave"`
+	Version string `json:"Version"`
 	Phase   string `json:"Phase"`
 	Chunk   int    `json:"Chunk"`
 	Created int    `json:"Created"`
@@ -88,12 +89,12 @@ func (s *Store) IDMap(ctx context.Context, migration, typ string) iter.Seq2[IDMa
 
 // PutChunk records a chunk as done (idempotent).
 func (s *Store) PutChunk(ctx context.Context, c ChunkRecord) error {
-	return upsert(ctx, s.chunks, TableKey(c.Wave), fmt.Sprintf("%s-%05d", c.Phase, c.Chunk), c)
+	return upsert(ctx, s.chunks, TableKey(c.Wave+"_"+c.Version), fmt.Sprintf("%s-%05d", c.Phase, c.Chunk), c)
 }
 
-// Chunks iterates the done chunks of a wave.
-func (s *Store) Chunks(ctx context.Context, waveID string) iter.Seq2[ChunkRecord, error] {
-	return list[ChunkRecord](ctx, s.chunks, TableKey(waveID))
+// Chunks iterates the done chunks of one version of a wave.
+func (s *Store) Chunks(ctx context.Context, waveID, version string) iter.Seq2[ChunkRecord, error] {
+	return list[ChunkRecord](ctx, s.chunks, TableKey(waveID+"_"+version))
 }
 
 func ledgerPK(waveID, phase string) string { return TableKey(waveID + "_" + phase) }

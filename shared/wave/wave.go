@@ -28,6 +28,7 @@ const (
 	StatusRunning             = "Running"
 	StatusCompleted           = "Completed"
 	StatusCompletedWithErrors = "CompletedWithErrors"
+	StatusRejected            = "Rejected" // the file as a whole was unusable; see errors.csv
 )
 
 // Object statuses in the ledger.
@@ -45,6 +46,7 @@ type Manifest struct {
 	SourceTenantID string            `json:"sourceTenantId"`
 	TargetTenantID string            `json:"targetTenantId"`
 	Blob           string            `json:"blob"`
+	BlobETag       string            `json:"blobETag"`
 	ContentSHA256  string            `json:"contentSha256"`
 	CreatedUtc     time.Time         `json:"createdUtc"`
 	UpdatedUtc     time.Time         `json:"updatedUtc"`
@@ -67,11 +69,14 @@ type Phase struct {
 // holds 64 KiB at most). Export steps carry their rows' keys; import steps find theirs in the export
 // snapshot.
 type Step struct {
-	Wave   string        `json:"wave"`
-	Phase  string        `json:"phase"`
-	Chunk  int           `json:"chunk"`
-	Chunks int           `json:"chunks"`
-	Rows   []mapping.Row `json:"rows,omitempty"`
+	Wave string `json:"wave"`
+	// Version is the first 12 hex digits of the mapping file's SHA-256: a changed file restarts the
+	// wave under a new version, and chunk completion is counted per version.
+	Version string        `json:"version"`
+	Phase   string        `json:"phase"`
+	Chunk   int           `json:"chunk"`
+	Chunks  int           `json:"chunks"`
+	Rows    []mapping.Row `json:"rows,omitempty"`
 }
 
 // Validate checks a decoded step before any work is done with it.
@@ -95,14 +100,22 @@ func (s Step) Validate() error {
 }
 
 // Chunk splits rows into steps of ChunkSize for one phase.
-func Chunk(waveID, phase string, rows []mapping.Row) []Step {
+func Chunk(waveID, version, phase string, rows []mapping.Row) []Step {
 	n := (len(rows) + ChunkSize - 1) / ChunkSize
 	steps := make([]Step, 0, n)
 	for i := 0; i < n; i++ {
 		end := min((i+1)*ChunkSize, len(rows))
-		steps = append(steps, Step{Wave: waveID, Phase: phase, Chunk: i, Chunks: n, Rows: rows[i*ChunkSize : end]})
+		steps = append(steps, Step{Wave: waveID, Version: version, Phase: phase, Chunk: i, Chunks: n, Rows: rows[i*ChunkSize : end]})
 	}
 	return steps
+}
+
+// VersionOf returns the version of a manifest (see Step.Version).
+func VersionOf(m *Manifest) string {
+	if len(m.ContentSHA256) < 12 {
+		return m.ContentSHA256
+	}
+	return m.ContentSHA256[:12]
 }
 
 // Counts tallies object outcomes.

@@ -1,0 +1,110 @@
+// Package handlers implements the Azure Functions custom handler: one HTTP endpoint per function
+// (POST /<FunctionName>), speaking the invocation protocol of shared/funcproto. Each function lives in
+// a file named after it.
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"t2t/shared/funcproto"
+)
+
+// invocation collects what one function run returns to the host.
+type invocation struct {
+	req     *funcproto.InvokeRequest
+	outputs map[string]any
+	logs    []string
+	ret     any
+}
+
+func (inv *invocation) logf(format string, args ...any) {
+	inv.logs = append(inv.logs, fmt.Sprintf(format, args...))
+}
+
+// output appends values to a queue output binding (one message each).
+func (inv *invocation) output(binding string, values ...any) {
+	if len(values) == 0 {
+		return
+	}
+	list, _ := inv.outputs[binding].([]any)
+	inv.outputs[binding] = append(list, values...)
+}
+
+type function func(ctx context.Context, inv *invocation) error
+
+// Handler returns the HTTP handler serving every function of the app.
+func (a *App) Handler() http.Handler {
+	mux := http.NewServeMux()
+	for name, fn := range map[string]function{
+		"WaveStart":    a.WaveStart,
+		"StepRun":      a.StepRun,
+		"ProgressSink": a.ProgressSink,
+		"WaveStatus":   a.WaveStatus,
+	} {
+		mux.Handle("POST /"+name, a.invoke(name, fn))
+	}
+	return mux
+}
+
+// invoke decodes the host's request, runs fn and encodes the answer. A failed run answers 500 so that
+// the host retries it (queue redelivery, blob trigger retry) and eventually poisons it.
+func (a *App) invoke(name string, fn function) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		started := time.Now()
+		body, err := io.ReadAll(io.LimitReader(r.Body, 256<<20))
+		inv := &invocation{req: &funcproto.InvokeRequest{}, outputs: map[string]any{}}
+		if err == nil {
+			err = json.Unmarshal(body, inv.req)
+		}
+		if err == nil {
+			err = fn(r.Context(), inv)
+		}
+		resp := funcproto.InvokeResponse{Outputs: inv.outputs, Logs: inv.logs, ReturnValue: inv.ret}
+		status := http.StatusOK
+		if err != nil {
+			status = http.StatusInternalServerError
+			resp.Outputs = nil // outputs of a failed run are never applied
+			resp.Logs = append(resp.Logs, name+" failed: "+err.Error())
+			a.Log.Error("invocation failed", "function", name, "err", err)
+		}
+		a.Log.Info("invocation", "function", name, "status", status, "ms", time.Since(started).Milliseconds())
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_ = json.NewEncoder(w).Encode(resp)
+	})
+}
+
+// newLogger logs as text to stderr: the host forwards it to Application Insights.
+func newLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+// blobETag reads the trigger blob's ETag from the metadata's Properties object, in either shape.
+func blobETag(req *funcproto.InvokeRequest) string {
+	raw, ok := req.Metadata["Properties"]
+	if !ok {
+		return ""
+	}
+	var text string
+	if json.Unmarshal(raw, &text) == nil {
+		raw = json.RawMessage(text)
+	}
+	var props map[string]any
+	if json.Unmarshal(raw, &props) != nil {
+		return ""
+	}
+	for k, v := range props {
+		if strings.EqualFold(k, "ETag") {
+			s, _ := v.(string)
+			return s
+		}
+	}
+	return ""
+}

@@ -1,0 +1,149 @@
+package handlers
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"t2t/shared/mapping"
+	"t2t/shared/state"
+	"t2t/shared/wave"
+)
+
+// WaveStart runs when a mapping file lands in mappings/{name}: it validates the file, writes the wave's
+// manifest and errors.csv, and enqueues the export steps of the valid rows. Invalid rows never block
+// valid ones. The same file uploaded again changes nothing; a retry of the same trigger (same blob
+// ETag) emits the same steps again, since the host may have lost them.
+func (a *App) WaveStart(ctx context.Context, inv *invocation) error {
+	name, err := inv.req.MetaString("name")
+	if err != nil {
+		return fmt.Errorf("reading the blob name: %w", err)
+	}
+	content, err := inv.req.Bytes("mapping")
+	if err != nil {
+		return fmt.Errorf("reading blob %s: %w", name, err)
+	}
+	waveID, err := wave.IDFromBlob(name)
+	if err != nil {
+		inv.logf("ignoring %s: %v", name, err)
+		return nil // a name no retry will fix; nothing to record it under
+	}
+	store, err := a.storeFor(ctx)
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(content)
+	digest, etag := hex.EncodeToString(sum[:]), blobETag(inv.req)
+	var prev wave.Manifest
+	prevTag, err := store.GetJSON(ctx, wave.ManifestPath(waveID), &prev)
+	switch {
+	case err == nil && prev.ContentSHA256 == digest && (etag == "" || prev.BlobETag != etag):
+		inv.logf("wave %s: %s is identical to the file already started; nothing to do", waveID, name)
+		return nil
+	case err == nil && prev.ContentSHA256 == digest:
+		inv.logf("wave %s: trigger retried; emitting its steps again", waveID)
+		a.emitStart(inv, &prev)
+		return nil
+	case err != nil && !isNotFound(err):
+		return err
+	}
+	m, err := a.newManifest(ctx, waveID, name, etag, digest, content, store)
+	if err != nil {
+		return err
+	}
+	if prevTag != "" {
+		m.CreatedUtc = prev.CreatedUtc
+	}
+	if _, err := store.PutJSON(ctx, wave.ManifestPath(waveID), m, state.Cond{IfMatch: prevTag, IfNoneExists: prevTag == ""}); err != nil {
+		if errors.Is(err, state.ErrConflict) {
+			return fmt.Errorf("wave %s was started concurrently; retrying: %w", waveID, err)
+		}
+		return err
+	}
+	inv.logf("wave %s: %d rows, %d valid, %d rejected, %d steps", waveID, m.TotalRows, len(m.Rows), m.InvalidRows, m.Chunks)
+	a.emitStart(inv, m)
+	return nil
+}
+
+// newManifest parses and validates the file and writes errors.csv.
+func (a *App) newManifest(ctx context.Context, waveID, name, etag, digest string, content []byte, store *state.Store) (*wave.Manifest, error) {
+	now := time.Now().UTC()
+	m := &wave.Manifest{
+		Wave: waveID, MigrationID: a.Settings.MigrationID, SourceTenantID: a.Settings.SourceTenantID,
+		TargetTenantID: a.Settings.TargetTenantID, Blob: "mappings/" + name, BlobETag: etag, ContentSHA256: digest,
+		CreatedUtc: now, UpdatedUtc: now, Status: wave.StatusRunning,
+		Phases: map[string]*wave.Phase{"users": {Status: wave.StatusRunning, StartedUtc: now}},
+	}
+	rows, bad, err := mapping.Parse(content)
+	if err != nil {
+		// The file as a whole is unusable: say so in errors.csv and stop here.
+		bad = []mapping.RowError{{Line: 1, Reason: err.Error()}}
+		m.Status, m.Phases = wave.StatusRejected, map[string]*wave.Phase{}
+	} else {
+		verified, err := a.verifiedDomains(ctx)
+		if err != nil {
+			return nil, err
+		}
+		var more []mapping.RowError
+		rows, more = mapping.Validate(rows, verified)
+		bad = append(bad, more...)
+	}
+	m.Rows, m.InvalidRows = rows, countRows(bad)
+	m.TotalRows = len(rows) + m.InvalidRows
+	m.Chunks = (len(rows) + wave.ChunkSize - 1) / wave.ChunkSize
+	if m.Status != wave.StatusRejected && len(rows) == 0 {
+		m.Status = wave.StatusCompletedWithErrors
+	}
+	if _, err := store.PutBytes(ctx, wave.ErrorsPath(waveID), mapping.ErrorsCSV(bad), "text/csv", state.Cond{}); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// emitStart queues the export steps and the wave.started event.
+func (a *App) emitStart(inv *invocation, m *wave.Manifest) {
+	if m.Status != wave.StatusRunning {
+		return
+	}
+	for _, s := range wave.Chunk(m.Wave, wave.VersionOf(m), wave.PhaseExportUsers, m.Rows) {
+		inv.output("steps", s)
+	}
+	inv.output("progress", wave.Event{Kind: wave.EventWaveStarted, Wave: m.Wave, Chunks: m.Chunks, Utc: time.Now().UTC()})
+}
+
+// verifiedDomains reads the target tenant's verified domains (lower case).
+func (a *App) verifiedDomains(ctx context.Context) (map[string]bool, error) {
+	target, err := a.targetGraph()
+	if err != nil {
+		return nil, err
+	}
+	resp, err := target.Domains().Get(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("reading the target tenant's domains: %w", err)
+	}
+	verified := map[string]bool{}
+	for _, d := range resp.GetValue() {
+		if d.GetId() != nil && d.GetIsVerified() != nil && *d.GetIsVerified() {
+			verified[strings.ToLower(*d.GetId())] = true
+		}
+	}
+	if len(verified) == 0 {
+		return nil, fmt.Errorf("the target tenant reports no verified domain: %w", errNoDomains)
+	}
+	return verified, nil
+}
+
+var errNoDomains = errors.New("no verified domains")
+
+// countRows counts distinct rejected rows (one row may fail on both columns).
+func countRows(bad []mapping.RowError) int {
+	seen := map[int]bool{}
+	for _, e := range bad {
+		seen[e.Line] = true
+	}
+	return len(seen)
+}

@@ -1,0 +1,65 @@
+// Package users migrates user accounts: export reads the wave's users from the source tenant into a
+// snapshot; import creates each one in the target under its destination UPN, or matches the existing
+// account. Both halves are reconciles: re-running them converges and creates nothing twice.
+package users
+
+import (
+	"t2t/shared/mapping"
+)
+
+// Type is the object type name in the id map.
+const Type = "users"
+
+// SourceUser is a user as read from the source tenant: the properties t2t carries over. Passwords,
+// licences and mailbox data are never read (they cannot be migrated through Graph).
+type SourceUser struct {
+	ID                string   `json:"id"`
+	UserPrincipalName string   `json:"userPrincipalName"`
+	DisplayName       string   `json:"displayName"`
+	GivenName         string   `json:"givenName,omitempty"`
+	Surname           string   `json:"surname,omitempty"`
+	JobTitle          string   `json:"jobTitle,omitempty"`
+	Department        string   `json:"department,omitempty"`
+	CompanyName       string   `json:"companyName,omitempty"`
+	OfficeLocation    string   `json:"officeLocation,omitempty"`
+	MobilePhone       string   `json:"mobilePhone,omitempty"`
+	BusinessPhones    []string `json:"businessPhones,omitempty"`
+	UsageLocation     string   `json:"usageLocation,omitempty"`
+	PreferredLanguage string   `json:"preferredLanguage,omitempty"`
+	City              string   `json:"city,omitempty"`
+	State             string   `json:"state,omitempty"`
+	Country           string   `json:"country,omitempty"`
+	StreetAddress     string   `json:"streetAddress,omitempty"`
+	PostalCode        string   `json:"postalCode,omitempty"`
+	EmployeeID        string   `json:"employeeId,omitempty"`
+	AccountEnabled    bool     `json:"accountEnabled"`
+	UserType          string   `json:"userType,omitempty"`
+}
+
+// selectFields is the $select of an export read: exactly SourceUser's properties (fewer RUs, no
+// surprises).
+var selectFields = []string{"id", "userPrincipalName", "displayName", "givenName", "surname", "jobTitle",
+	"department", "companyName", "officeLocation", "mobilePhone", "businessPhones", "usageLocation",
+	"preferredLanguage", "city", "state", "country", "streetAddress", "postalCode", "employeeId",
+	"accountEnabled", "userType"}
+
+// Exported is one mapping row with its source user.
+type Exported struct {
+	Row  mapping.Row `json:"row"`
+	User SourceUser  `json:"user"`
+}
+
+// Missing is a mapping row whose source could not be exported, with the reason.
+type Missing struct {
+	Row       mapping.Row `json:"row"`
+	Reason    string      `json:"reason"`
+	Retryable bool        `json:"retryable"`
+}
+
+// Snapshot is waves/<wave>/export/users/<chunk>.json: the contract between export and import.
+type Snapshot struct {
+	Wave    string     `json:"wave"`
+	Chunk   int        `json:"chunk"`
+	Users   []Exported `json:"users"`
+	Missing []Missing  `json:"missing,omitempty"`
+}
