@@ -1,0 +1,212 @@
+package simulator
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+)
+
+// Config is the simulator's tenants file: the tenants it serves, their domains, seeded users and the
+// application clients allowed to get tokens, plus the Key Vault it serves.
+type Config struct {
+	Tenants []TenantConfig `json:"tenants"`
+	// Vault is the Key Vault served on the vault listener; nil means no vault (the listener still
+	// answers, with 404 for every secret).
+	Vault *VaultConfig `json:"vault,omitempty"`
+}
+
+// TenantConfig describes one simulated Entra tenant.
+type TenantConfig struct {
+	// ID is the tenant id (a GUID); tokens carry it as tid.
+	ID string `json:"id"`
+	// Name is the short tenant name; the initial domain <name>.onmicrosoft.com is added automatically.
+	Name string `json:"name"`
+	// DisplayName is the organization's display name; empty means Name.
+	DisplayName string         `json:"displayName,omitempty"`
+	Domains     []DomainConfig `json:"domains"`
+	Seed        SeedConfig     `json:"seed"`
+	Clients     []ClientConfig `json:"clients"`
+}
+
+// DomainConfig is one domain of a tenant.
+type DomainConfig struct {
+	ID         string `json:"id"`
+	IsVerified bool   `json:"isVerified"`
+	IsDefault  bool   `json:"isDefault"`
+	IsInitial  bool   `json:"isInitial"`
+}
+
+// SeedConfig drives the deterministic user generator: the same Users and Seed always give the same
+// users (ids included).
+type SeedConfig struct {
+	Users int   `json:"users"`
+	Seed  int64 `json:"seed"`
+}
+
+// ClientConfig is an application's service principal in one tenant: a multi-tenant app has the same
+// ClientID in several tenants, each with the application permissions consented in that tenant.
+type ClientConfig struct {
+	ClientID string `json:"clientId"`
+	// Secret is the client secret accepted by the token endpoint. It is kept only as a hash once loaded.
+	Secret string `json:"secret"`
+	// Roles are the granted application permissions (Graph app roles), e.g. "User.ReadWrite.All".
+	Roles []string `json:"roles"`
+	// DisplayName is the app's name, shown in tokens (app_displayname); empty means the client id.
+	DisplayName string `json:"displayName,omitempty"`
+}
+
+// VaultConfig is the Key Vault served by the simulator. Access is Azure RBAC, as in a vault created with
+// enableRbacAuthorization: a token of Tenant whose appid has a role assignment.
+type VaultConfig struct {
+	Tenant          string                `json:"tenant"`
+	RoleAssignments []VaultRoleAssignment `json:"roleAssignments"`
+}
+
+// VaultRoleAssignment grants one client one of the built-in Key Vault data-plane roles:
+// RoleSecretsOfficer, RoleSecretsUser or RoleVaultReader.
+type VaultRoleAssignment struct {
+	ClientID string `json:"clientId"`
+	Role     string `json:"role"`
+}
+
+// Built-in Key Vault roles understood by the simulator
+// (https://learn.microsoft.com/azure/key-vault/general/rbac-guide).
+const (
+	RoleSecretsOfficer = "Key Vault Secrets Officer" // every secret operation
+	RoleSecretsUser    = "Key Vault Secrets User"    // read secret values
+	RoleVaultReader    = "Key Vault Reader"          // list and read metadata, never values
+)
+
+var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+var tenantNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,26}$`)
+
+// LoadConfig reads and validates a tenants file.
+func LoadConfig(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading simulator config: %w", err)
+	}
+	cfg, err := ParseConfig(data)
+	if err != nil {
+		return nil, fmt.Errorf("simulator config %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// ParseConfig decodes and validates a tenants file held in memory. Unknown fields are errors, so a typo
+// does not silently change a test's tenant.
+func ParseConfig(data []byte) (*Config, error) {
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	var cfg Config
+	if err := dec.Decode(&cfg); err != nil {
+		return nil, fmt.Errorf("decoding simulator config: %w", err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &cfg, nil
+}
+
+// Validate checks ids, names, domains, clients and the vault reference.
+func (c *Config) Validate() error {
+	if len(c.Tenants) == 0 {
+		return errors.New("simulator config has no tenants")
+	}
+	ids := map[string]bool{}
+	domains := map[string]string{}
+	for i := range c.Tenants {
+		t := &c.Tenants[i]
+		if err := t.validate(); err != nil {
+			return fmt.Errorf("tenant %d (%s): %w", i, t.Name, err)
+		}
+		if ids[strings.ToLower(t.ID)] {
+			return fmt.Errorf("tenant id %s is used twice", t.ID)
+		}
+		ids[strings.ToLower(t.ID)] = true
+		for _, d := range t.allDomains() {
+			if other, ok := domains[d.ID]; ok {
+				return fmt.Errorf("domain %s is in tenants %s and %s", d.ID, other, t.Name)
+			}
+			domains[d.ID] = t.Name
+		}
+	}
+	if c.Vault != nil {
+		if !ids[strings.ToLower(c.Vault.Tenant)] {
+			return fmt.Errorf("vault tenant %q is not a configured tenant id", c.Vault.Tenant)
+		}
+		for _, ra := range c.Vault.RoleAssignments {
+			switch ra.Role {
+			case RoleSecretsOfficer, RoleSecretsUser, RoleVaultReader:
+			default:
+				return fmt.Errorf("vault role %q for client %s is not one of %q, %q, %q",
+					ra.Role, ra.ClientID, RoleSecretsOfficer, RoleSecretsUser, RoleVaultReader)
+			}
+		}
+	}
+	return nil
+}
+
+func (t *TenantConfig) validate() error {
+	if !guidRE.MatchString(t.ID) {
+		return fmt.Errorf("id %q is not a GUID", t.ID)
+	}
+	if !tenantNameRE.MatchString(t.Name) {
+		return fmt.Errorf("name %q must be lower-case letters, digits and dashes", t.Name)
+	}
+	if t.Seed.Users < 0 {
+		return fmt.Errorf("seed.users is negative")
+	}
+	defaults := 0
+	for _, d := range t.allDomains() {
+		if d.ID == "" || strings.ContainsAny(d.ID, " /@") || !strings.Contains(d.ID, ".") {
+			return fmt.Errorf("domain %q is not a domain name", d.ID)
+		}
+		if d.IsDefault {
+			defaults++
+			if !d.IsVerified {
+				return fmt.Errorf("default domain %s must be verified", d.ID)
+			}
+		}
+	}
+	if defaults > 1 {
+		return fmt.Errorf("%d domains are marked isDefault", defaults)
+	}
+	seen := map[string]bool{}
+	for _, c := range t.Clients {
+		if !guidRE.MatchString(c.ClientID) {
+			return fmt.Errorf("clientId %q is not a GUID", c.ClientID)
+		}
+		if seen[strings.ToLower(c.ClientID)] {
+			return fmt.Errorf("client %s is listed twice", c.ClientID)
+		}
+		seen[strings.ToLower(c.ClientID)] = true
+		if c.Secret == "" {
+			return fmt.Errorf("client %s has no secret", c.ClientID)
+		}
+	}
+	return nil
+}
+
+// InitialDomain is the tenant's <name>.onmicrosoft.com domain, which every tenant has.
+func (t *TenantConfig) InitialDomain() string { return t.Name + ".onmicrosoft.com" }
+
+// allDomains returns the configured domains, lower-cased, plus the initial domain (verified; default
+// when no configured domain is default), in configuration order with the initial one last.
+func (t *TenantConfig) allDomains() []DomainConfig {
+	out := make([]DomainConfig, 0, len(t.Domains)+1)
+	hasDefault := false
+	for _, d := range t.Domains {
+		d.ID = strings.ToLower(d.ID)
+		if d.ID == t.InitialDomain() {
+			continue
+		}
+		hasDefault = hasDefault || d.IsDefault
+		out = append(out, d)
+	}
+	return append(out, DomainConfig{ID: t.InitialDomain(), IsVerified: true, IsInitial: true, IsDefault: !hasDefault})
+}

@@ -1,0 +1,169 @@
+package simulator
+
+import (
+	"slices"
+	"strings"
+	"time"
+)
+
+// User is a directory user. Field names follow Graph's; the JSON tags are the state file's format
+// (which, unlike every API answer, carries the password hash).
+type User struct {
+	ID                    string     `json:"id"`
+	AccountEnabled        bool       `json:"accountEnabled"`
+	DisplayName           string     `json:"displayName,omitempty"`
+	GivenName             string     `json:"givenName,omitempty"`
+	Surname               string     `json:"surname,omitempty"`
+	UserPrincipalName     string     `json:"userPrincipalName"`
+	Mail                  string     `json:"mail,omitempty"`
+	MailNickname          string     `json:"mailNickname,omitempty"`
+	OtherMails            []string   `json:"otherMails,omitempty"`
+	ProxyAddresses        []string   `json:"proxyAddresses,omitempty"`
+	JobTitle              string     `json:"jobTitle,omitempty"`
+	Department            string     `json:"department,omitempty"`
+	CompanyName           string     `json:"companyName,omitempty"`
+	EmployeeID            string     `json:"employeeId,omitempty"`
+	OfficeLocation        string     `json:"officeLocation,omitempty"`
+	BusinessPhones        []string   `json:"businessPhones,omitempty"`
+	MobilePhone           string     `json:"mobilePhone,omitempty"`
+	PreferredLanguage     string     `json:"preferredLanguage,omitempty"`
+	UsageLocation         string     `json:"usageLocation,omitempty"`
+	City                  string     `json:"city,omitempty"`
+	State                 string     `json:"state,omitempty"`
+	Country               string     `json:"country,omitempty"`
+	StreetAddress         string     `json:"streetAddress,omitempty"`
+	PostalCode            string     `json:"postalCode,omitempty"`
+	UserType              string     `json:"userType,omitempty"`
+	OnPremisesImmutableID string     `json:"onPremisesImmutableId,omitempty"`
+	PasswordPolicies      string     `json:"passwordPolicies,omitempty"`
+	CreatedDateTime       time.Time  `json:"createdDateTime"`
+	DeletedDateTime       *time.Time `json:"deletedDateTime,omitempty"`
+	// ForceChangePassword is passwordProfile.forceChangePasswordNextSignIn.
+	ForceChangePassword bool `json:"forceChangePasswordNextSignIn,omitempty"`
+	// PasswordHash is a salted PBKDF2 hash; the clear password is never kept.
+	PasswordHash string `json:"passwordHash,omitempty"`
+}
+
+func strProp(name string, get func(*User) string, v1 bool, f filterSupport) prop[User] {
+	return prop[User]{name: name, get: func(u *User) any { return get(u) }, v1Default: v1, filter: f}
+}
+
+func listProp(name string, get func(*User) []string, v1 bool) prop[User] {
+	return prop[User]{name: name, get: func(u *User) any { return get(u) }, v1Default: v1, filter: filterEqStarts}
+}
+
+// userSchema lists the user properties the simulator knows. v1Default marks the eleven properties v1.0
+// returns without $select (https://learn.microsoft.com/graph/api/resources/user#properties); the
+// filter support follows the same page.
+var userSchema = newSchema("User", "microsoft.graph.user", []prop[User]{
+	strProp("id", func(u *User) string { return u.ID }, true, filterEq),
+	{name: "accountEnabled", get: func(u *User) any { return u.AccountEnabled }, filter: filterEq},
+	listProp("businessPhones", func(u *User) []string { return u.BusinessPhones }, true),
+	strProp("city", func(u *User) string { return u.City }, false, filterEqStarts),
+	strProp("companyName", func(u *User) string { return u.CompanyName }, false, filterEqStarts),
+	strProp("country", func(u *User) string { return u.Country }, false, filterEqStarts),
+	{name: "createdDateTime", get: func(u *User) any { return u.CreatedDateTime }, filter: filterEq},
+	{name: "deletedDateTime", get: func(u *User) any { return timeOrZero(u.DeletedDateTime) }},
+	strProp("department", func(u *User) string { return u.Department }, false, filterEqStarts),
+	{name: "displayName", get: func(u *User) any { return u.DisplayName }, v1Default: true, filter: filterEqStarts, orderBy: true},
+	strProp("employeeId", func(u *User) string { return u.EmployeeID }, false, filterEqStarts),
+	strProp("givenName", func(u *User) string { return u.GivenName }, true, filterEqStarts),
+	strProp("jobTitle", func(u *User) string { return u.JobTitle }, true, filterEqStarts),
+	strProp("mail", func(u *User) string { return u.Mail }, true, filterEqStarts),
+	strProp("mailNickname", func(u *User) string { return u.MailNickname }, false, filterEqStarts),
+	strProp("mobilePhone", func(u *User) string { return u.MobilePhone }, true, filterEqStarts),
+	strProp("officeLocation", func(u *User) string { return u.OfficeLocation }, true, filterEqStarts),
+	strProp("onPremisesImmutableId", func(u *User) string { return u.OnPremisesImmutableID }, false, filterEq),
+	listProp("otherMails", func(u *User) []string { return u.OtherMails }, false),
+	strProp("passwordPolicies", func(u *User) string { return u.PasswordPolicies }, false, filterNone),
+	// passwordProfile is write-only here: reads return null, so no password material ever leaves.
+	{name: "passwordProfile", get: func(*User) any { return nil }},
+	strProp("postalCode", func(u *User) string { return u.PostalCode }, false, filterEqStarts),
+	strProp("preferredLanguage", func(u *User) string { return u.PreferredLanguage }, true, filterEqStarts),
+	listProp("proxyAddresses", func(u *User) []string { return u.ProxyAddresses }, false),
+	strProp("state", func(u *User) string { return u.State }, false, filterEqStarts),
+	strProp("streetAddress", func(u *User) string { return u.StreetAddress }, false, filterEqStarts),
+	strProp("surname", func(u *User) string { return u.Surname }, true, filterEqStarts),
+	strProp("usageLocation", func(u *User) string { return u.UsageLocation }, false, filterEqStarts),
+	{name: "userPrincipalName", get: func(u *User) any { return u.UserPrincipalName }, v1Default: true, filter: filterEqStarts, orderBy: true},
+	strProp("userType", func(u *User) string { return u.UserType }, false, filterEq),
+})
+
+func timeOrZero(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return *t
+}
+
+// userCollection indexes a tenant's live users by id, user principal name and proxy address, and keeps
+// the ids sorted: listing order (and so paging) is by id, stable under concurrent inserts.
+type userCollection struct {
+	byID    map[string]*User
+	byUPN   map[string]*User // lower-case UPN
+	byProxy map[string]*User // lower-case "smtp:address"
+	ids     []string
+}
+
+func newUserCollection() *userCollection {
+	return &userCollection{byID: map[string]*User{}, byUPN: map[string]*User{}, byProxy: map[string]*User{}}
+}
+
+// get finds a user by id or by user principal name, the two keys /users/{key} accepts.
+func (c *userCollection) get(key string) *User {
+	if u := c.byID[strings.ToLower(key)]; u != nil {
+		return u
+	}
+	return c.byUPN[strings.ToLower(key)]
+}
+
+// add indexes u. The caller has checked uniqueness.
+func (c *userCollection) add(u *User) {
+	c.byID[u.ID] = u
+	c.byUPN[strings.ToLower(u.UserPrincipalName)] = u
+	for _, p := range u.ProxyAddresses {
+		c.byProxy[strings.ToLower(p)] = u
+	}
+	if i, found := slices.BinarySearch(c.ids, u.ID); !found {
+		c.ids = slices.Insert(c.ids, i, u.ID)
+	}
+}
+
+// remove drops u from every index.
+func (c *userCollection) remove(u *User) {
+	delete(c.byID, u.ID)
+	delete(c.byUPN, strings.ToLower(u.UserPrincipalName))
+	for _, p := range u.ProxyAddresses {
+		if c.byProxy[strings.ToLower(p)] == u {
+			delete(c.byProxy, strings.ToLower(p))
+		}
+	}
+	if i, found := slices.BinarySearch(c.ids, u.ID); found {
+		c.ids = slices.Delete(c.ids, i, i+1)
+	}
+}
+
+// list returns the users in id order.
+func (c *userCollection) list() []*User {
+	out := make([]*User, len(c.ids))
+	for i, id := range c.ids {
+		out[i] = c.byID[id]
+	}
+	return out
+}
+
+func (c *userCollection) len() int { return len(c.ids) }
+
+// conflict returns the property that makes u collide with another user (userPrincipalName or
+// proxyAddresses), or "". self is the user being updated, which may keep its own values.
+func (c *userCollection) conflict(u *User, self *User) string {
+	if other := c.byUPN[strings.ToLower(u.UserPrincipalName)]; other != nil && other != self {
+		return "userPrincipalName"
+	}
+	for _, p := range u.ProxyAddresses {
+		if other := c.byProxy[strings.ToLower(p)]; other != nil && other != self {
+			return "proxyAddresses"
+		}
+	}
+	return ""
+}
