@@ -41,7 +41,7 @@ func (a *App) WaveStatus(ctx context.Context, inv *invocation) error {
 	}
 	out := map[string]any{"wave": id, "status": m.Status, "createdUtc": m.CreatedUtc, "updatedUtc": m.UpdatedUtc,
 		"totalRows": m.TotalRows, "invalidRows": m.InvalidRows, "chunks": m.Chunks, "phases": m.Phases}
-	var p Progress
+	var p wave.Progress
 	if _, err := store.GetJSON(ctx, wave.ProgressPath(id), &p); err == nil {
 		p.Done = nil
 		out["progress"] = p

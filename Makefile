@@ -1,0 +1,57 @@
+# t2t — make demo runs a migration wave on the local stack; make test sets up and passes the tests.
+SHELL := /bin/bash
+GO ?= go
+BIN := bin
+AZURITE := tools/azurite/node_modules/.bin/azurite
+export GOFLAGS ?= -mod=mod
+
+.PHONY: all tools build test vet fmt-check demo bench package clean stack
+
+all: build
+
+# Azurite comes from npm into tools/azurite (project-local; nothing installed globally).
+$(AZURITE): tools/azurite/package.json tools/azurite/package-lock.json
+	cd tools/azurite && npm ci --no-audit --no-fund --loglevel=error
+	@touch $(AZURITE)
+
+tools: $(AZURITE)
+
+build:
+	@mkdir -p $(BIN)
+	$(GO) build -o $(BIN)/handler ./cmd/handler
+	$(GO) build -o $(BIN)/funchost ./cmd/funchost
+	$(GO) build -o $(BIN)/tenantsim ./cmd/tenantsim
+	$(GO) build -o $(BIN)/t2t ./cmd/t2t
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './tools/*')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+# The integration tests start Azurite, the tenant simulator, the local Functions host and the
+# handler themselves (binaries from $(BIN)).
+test: tools build fmt-check vet
+	T2T_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 20m ./...
+
+demo: tools build
+	$(BIN)/t2t demo -bin $(BIN) -csv demo/usermapping.csv
+
+# Runs the local stack until Ctrl-C, for rehearsals with the t2t CLI or Storage Explorer.
+stack: tools build
+	$(BIN)/t2t stack -bin $(BIN)
+
+bench: tools build
+	T2T_BIN=$(CURDIR)/$(BIN) $(GO) test -run '^$$' -bench . -benchtime 1x ./...
+
+# Assembles the deployable function app: host.json, one folder per function, linux/amd64 handler.
+package:
+	rm -rf dist/app && mkdir -p dist/app
+	cp host.json dist/app/
+	cp -r functions/* dist/app/
+	GOOS=linux GOARCH=amd64 CGO_ENABLED=0 $(GO) build -o dist/app/handler ./cmd/handler
+	cd dist/app && zip -qr ../app.zip . 2>/dev/null || tar -czf ../app.tar.gz .
+
+clean:
+	rm -rf $(BIN) dist

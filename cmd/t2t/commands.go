@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"t2t/shared/ops"
+	"t2t/shared/state"
+	"t2t/shared/wave"
+)
+
+func storageFlag(fs *flag.FlagSet) *string {
+	return fs.String("storage", os.Getenv("AzureWebJobsStorage"), "storage connection string")
+}
+
+func startCmd(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("start", flag.ExitOnError)
+	conn := storageFlag(fs)
+	file := fs.String("file", "", "usermapping CSV to upload")
+	name := fs.String("wave", "", "wave name (default: the file's name)")
+	_ = fs.Parse(args)
+	if *file == "" || *conn == "" {
+		return errors.New("start needs -file and a storage connection")
+	}
+	data, err := os.ReadFile(*file)
+	if err != nil {
+		return err
+	}
+	blobName := filepath.Base(*file)
+	if *name != "" {
+		blobName = *name + ".csv"
+	}
+	id, err := wave.IDFromBlob(blobName)
+	if err != nil {
+		return err
+	}
+	if err := ops.Upload(ctx, *conn, blobName, data); err != nil {
+		return err
+	}
+	fmt.Printf("uploaded mappings/%s: wave %s starts when the function app picks it up\n", blobName, id)
+	return nil
+}
+
+func watchCmd(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("watch", flag.ExitOnError)
+	conn := storageFlag(fs)
+	id := fs.String("wave", "", "wave name")
+	timeout := fs.Duration("timeout", 0, "give up after this long (0: never)")
+	_ = fs.Parse(args)
+	store, err := openStore(ctx, *conn, *id)
+	if err != nil {
+		return err
+	}
+	if *timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *timeout)
+		defer cancel()
+	}
+	st, err := follow(ctx, store, *id, os.Stdout)
+	if err != nil {
+		return err
+	}
+	printSummary(os.Stdout, st)
+	return nil
+}
+
+func reportCmd(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("report", flag.ExitOnError)
+	conn := storageFlag(fs)
+	id := fs.String("wave", "", "wave name")
+	asJSON := fs.Bool("json", false, "print report.json as is")
+	_ = fs.Parse(args)
+	store, err := openStore(ctx, *conn, *id)
+	if err != nil {
+		return err
+	}
+	st, err := ops.Look(ctx, store, *id)
+	if err != nil {
+		return err
+	}
+	if st.Manifest == nil {
+		return fmt.Errorf("no wave %s", *id)
+	}
+	if *asJSON && st.Report != nil {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(st.Report)
+	}
+	printSummary(os.Stdout, st)
+	return nil
+}
+
+func openStore(ctx context.Context, conn, id string) (*state.Store, error) {
+	if conn == "" {
+		return nil, errors.New("no storage connection: pass -storage or set AzureWebJobsStorage")
+	}
+	if err := wave.CheckID(id); err != nil {
+		return nil, err
+	}
+	return state.Open(ctx, conn)
+}
+
+// follow prints a line whenever the wave's status changes, until it is done.
+func follow(ctx context.Context, store *state.Store, id string, out *os.File) (ops.Status, error) {
+	var last string
+	var st ops.Status
+	for s, err := range ops.Watch(ctx, store, id, 500*time.Millisecond) {
+		if err != nil {
+			return s, err
+		}
+		st = s
+		if line := s.Line(); line != last {
+			fmt.Fprintf(out, "%s  %s\n", time.Now().Format("15:04:05"), line)
+			last = line
+		}
+	}
+	return st, nil
+}
+
+func printSummary(out *os.File, st ops.Status) {
+	m := st.Manifest
+	fmt.Fprintf(out, "\nwave %s: %s\n", m.Wave, m.Status)
+	fmt.Fprintf(out, "  rows: %d total, %d valid, %d rejected (waves/%s)\n", m.TotalRows, len(m.Rows), m.InvalidRows, wave.ErrorsPath(m.Wave))
+	r := st.Report
+	if r == nil {
+		return
+	}
+	fmt.Fprintf(out, "  users: %d created, %d matched, %d failed\n", r.Users.Created, r.Users.Matched, r.Users.Failed)
+	for _, f := range r.Failures {
+		fmt.Fprintf(out, "    row %d %s -> %s: %s\n", f.Row, f.Source, f.Destination, f.Reason)
+	}
+	fmt.Fprintf(out, "  report: waves/%s\n  state:  waves/%s\n", wave.ReportPath(m.Wave), wave.StatePath(m.Wave))
+	if len(r.ManualSteps) > 0 {
+		fmt.Fprintln(out, "  manual steps:")
+		for _, s := range r.ManualSteps {
+			fmt.Fprintf(out, "    - %s\n", s)
+		}
+	}
+}

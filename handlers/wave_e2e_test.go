@@ -1,0 +1,322 @@
+package handlers_test
+
+// The walking skeleton end to end: Azurite, the tenant simulator, the local Functions host and the
+// handler, each a real process, driven by uploading the demo mapping file. Outcomes are asserted
+// through the simulator's admin API (what the target tenant really holds) and through storage
+// (ledger, report, errors.csv), never through the handler's own logs.
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"t2t/shared/graph"
+	"t2t/shared/localstack"
+	"t2t/shared/ops"
+	"t2t/shared/state"
+	"t2t/shared/users"
+	"t2t/shared/wave"
+)
+
+type simUser struct {
+	ID                string `json:"id"`
+	UserPrincipalName string `json:"userPrincipalName"`
+	DisplayName       string `json:"displayName"`
+	JobTitle          string `json:"jobTitle"`
+	AccountEnabled    bool   `json:"accountEnabled"`
+}
+
+// binDir returns the folder with the binaries: T2T_BIN (make test) or a fresh build.
+func binDir(t *testing.T) string {
+	if dir := os.Getenv("T2T_BIN"); dir != "" {
+		return dir
+	}
+	dir := t.TempDir()
+	root, err := localstack.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"handler", "funchost", "tenantsim"} {
+		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, name), "./cmd/"+name)
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("building %s: %v\n%s", name, err, out)
+		}
+	}
+	return dir
+}
+
+func startStack(t *testing.T) *localstack.Stack {
+	t.Helper()
+	root, err := localstack.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs, err := os.Create(filepath.Join(t.TempDir(), "stack.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	s, err := localstack.StartStack(ctx, localstack.StackOptions{
+		BinDir: binDir(t), Tenants: filepath.Join(root, "demo", "tenants.json"),
+		Source: "contoso", Target: "fabrikam", Logs: logs,
+	})
+	if err != nil {
+		t.Fatalf("starting the stack: %v", err)
+	}
+	t.Cleanup(func() {
+		s.Stop()
+		if t.Failed() {
+			data, _ := os.ReadFile(logs.Name())
+			t.Logf("stack log (tail):\n%s", tail(string(data), 6000))
+		}
+		logs.Close()
+	})
+	return s
+}
+
+func simClient(t *testing.T, s *localstack.Stack) *http.Client {
+	base, err := graph.BaseTransport(s.CAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &http.Client{Transport: base, Timeout: 30 * time.Second}
+}
+
+// dumpUsers reads a tenant's users from the simulator's admin API, keyed by lower-case UPN.
+func dumpUsers(t *testing.T, s *localstack.Stack, tenantID string) map[string]simUser {
+	t.Helper()
+	resp, err := simClient(t, s).Get(s.GraphURL + "/_sim/tenants/" + tenantID + "/dump")
+	if err != nil {
+		t.Fatalf("dump: %v", err)
+	}
+	defer resp.Body.Close()
+	var dump struct {
+		Users []simUser `json:"users"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&dump); err != nil {
+		t.Fatalf("decoding dump: %v", err)
+	}
+	out := map[string]simUser{}
+	for _, u := range dump.Users {
+		out[strings.ToLower(u.UserPrincipalName)] = u
+	}
+	return out
+}
+
+func TestWaveMigratesDemoMappingEndToEnd(t *testing.T) {
+	s := startStack(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	root, _ := localstack.ModuleRoot()
+	data, err := os.ReadFile(filepath.Join(root, "demo", "usermapping.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sourceBefore := dumpUsers(t, s, s.SourceTenantID)
+	targetBefore := dumpUsers(t, s, s.TargetTenantID)
+
+	if err := ops.Upload(ctx, s.Azurite.ConnectionString(), "usermapping.csv", data); err != nil {
+		t.Fatal(err)
+	}
+	store, err := state.Open(ctx, s.Azurite.ConnectionString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	final := waitDone(ctx, t, store, "usermapping")
+
+	// errors.csv names the deliberately invalid rows, each with a reason.
+	errRows := readErrorsCSV(ctx, t, store, "usermapping")
+	for _, line := range demoInvalidLines {
+		if errRows[line] == "" {
+			t.Errorf("errors.csv has no entry for invalid row %d (have %v)", line, errRows)
+		}
+	}
+	if final.Manifest.InvalidRows != len(demoInvalidLines) {
+		t.Errorf("manifest counts %d invalid rows, want %d", final.Manifest.InvalidRows, len(demoInvalidLines))
+	}
+
+	// Independently of the pipeline, work out what each valid row should have become.
+	targetAfter := dumpUsers(t, s, s.TargetTenantID)
+	wantCreated, wantMatched, wantFailed := 0, 0, 0
+	for _, row := range validRows(t, data) {
+		src, srcOK := sourceBefore[strings.ToLower(row[0])]
+		pre, existed := targetBefore[strings.ToLower(row[1])]
+		got, nowThere := targetAfter[strings.ToLower(row[1])]
+		switch {
+		case !srcOK:
+			wantFailed++
+			if nowThere && !existed {
+				t.Errorf("%s was created although its source %s does not exist", row[1], row[0])
+			}
+		case existed && !pre.AccountEnabled:
+			wantFailed++
+		case existed:
+			wantMatched++
+			if got.ID != pre.ID || got.DisplayName != pre.DisplayName {
+				t.Errorf("matched user %s was changed: before %+v after %+v", row[1], pre, got)
+			}
+		default:
+			wantCreated++
+			if !nowThere {
+				t.Errorf("%s (from %s) is not in the target tenant", row[1], row[0])
+			} else if got.DisplayName != src.DisplayName || got.JobTitle != src.JobTitle {
+				t.Errorf("%s: display name %q / job %q, want %q / %q", row[1], got.DisplayName, got.JobTitle, src.DisplayName, src.JobTitle)
+			}
+		}
+	}
+	if len(targetAfter) != len(targetBefore)+wantCreated {
+		t.Errorf("target has %d users, want %d before + %d created", len(targetAfter), len(targetBefore), wantCreated)
+	}
+	r := final.Report
+	if r.Users.Created != wantCreated || r.Users.Matched != wantMatched || r.Users.Failed != wantFailed {
+		t.Errorf("report users = %+v, want created %d matched %d failed %d", r.Users, wantCreated, wantMatched, wantFailed)
+	}
+	if wantCreated < 100 || wantMatched == 0 || wantFailed == 0 {
+		t.Errorf("the demo file should exercise create (%d), match (%d) and fail (%d)", wantCreated, wantMatched, wantFailed)
+	}
+	for _, f := range r.Failures {
+		if f.Reason == "" || f.Row == 0 {
+			t.Errorf("failure without row or reason: %+v", f)
+		}
+	}
+	assertLedger(ctx, t, store, r.Users)
+	assertWaveStatusHTTP(t, s, "usermapping")
+
+	// The same file again: processed by the host (a new blob version) but changes nothing.
+	manifestBefore, _, _ := store.GetBytes(ctx, wave.ManifestPath("usermapping"))
+	if err := ops.Upload(ctx, s.Azurite.ConnectionString(), "usermapping.csv", data); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(6 * time.Second) // several blob scans of the host
+	manifestAfter, _, _ := store.GetBytes(ctx, wave.ManifestPath("usermapping"))
+	if !bytes.Equal(manifestBefore, manifestAfter) {
+		t.Error("uploading the identical file again rewrote the manifest")
+	}
+	if again := dumpUsers(t, s, s.TargetTenantID); len(again) != len(targetAfter) {
+		t.Errorf("second upload changed the target: %d users, was %d", len(again), len(targetAfter))
+	}
+}
+
+// demoInvalidLines are the rows of demo/usermapping.csv written to be rejected.
+var demoInvalidLines = []int{9, 21, 35, 49, 50, 63, 64, 77, 90}
+
+func waitDone(ctx context.Context, t *testing.T, store *state.Store, id string) ops.Status {
+	t.Helper()
+	var last ops.Status
+	for st, err := range ops.Watch(ctx, store, id, 300*time.Millisecond) {
+		if err != nil {
+			t.Fatalf("wave %s did not finish: %v (last: %s)", id, err, last.Line())
+		}
+		last = st
+	}
+	if last.Report == nil {
+		t.Fatalf("wave %s ended without a report: %s", id, last.Line())
+	}
+	return last
+}
+
+func readErrorsCSV(ctx context.Context, t *testing.T, store *state.Store, id string) map[int]string {
+	data, _, err := store.GetBytes(ctx, wave.ErrorsPath(id))
+	if err != nil {
+		t.Fatalf("errors.csv: %v", err)
+	}
+	recs, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
+	if err != nil || len(recs) == 0 || strings.Join(recs[0], ",") != "row,column,value,reason" {
+		t.Fatalf("errors.csv is not the expected CSV: %v %q", err, data)
+	}
+	out := map[int]string{}
+	for _, r := range recs[1:] {
+		var line int
+		fmt.Sscan(r[0], &line)
+		out[line] += r[3]
+	}
+	return out
+}
+
+// validRows are the rows of the demo file not listed in demoInvalidLines, as [source, destination].
+func validRows(t *testing.T, data []byte) [][2]string {
+	recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")))).ReadAll()
+	if err != nil {
+		t.Fatalf("demo csv: %v", err)
+	}
+	invalid := map[int]bool{}
+	for _, l := range demoInvalidLines {
+		invalid[l] = true
+	}
+	var out [][2]string
+	for i, r := range recs[1:] {
+		if !invalid[i+2] {
+			out = append(out, [2]string{strings.TrimSpace(r[0]), strings.TrimSpace(r[1])})
+		}
+	}
+	return out
+}
+
+func assertLedger(ctx context.Context, t *testing.T, store *state.Store, want wave.Counts) {
+	var got wave.Counts
+	for e, err := range store.Ledger(ctx, "usermapping", users.Type) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch e.Status {
+		case wave.ObjCreated:
+			got.Created++
+			if e.TargetID == "" || e.SourceID == "" {
+				t.Errorf("created entry without ids: %+v", e)
+			}
+		case wave.ObjMatched:
+			got.Matched++
+		case wave.ObjFailed:
+			got.Failed++
+			if e.LastError == "" {
+				t.Errorf("failed entry without a reason: %+v", e)
+			}
+		default:
+			t.Errorf("ledger entry left in status %s: %+v", e.Status, e)
+		}
+	}
+	if got != want {
+		t.Errorf("ledger tallies %+v, report says %+v", got, want)
+	}
+}
+
+func assertWaveStatusHTTP(t *testing.T, s *localstack.Stack, id string) {
+	resp, err := http.Get(s.FunctionsURL + "/waves/" + id)
+	if err != nil {
+		t.Fatalf("GET waves/%s: %v", id, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var out struct {
+		Status string `json:"status"`
+	}
+	if resp.StatusCode != 200 || json.Unmarshal(body, &out) != nil || !strings.HasPrefix(out.Status, "Completed") {
+		t.Errorf("GET waves/%s = %d %s", id, resp.StatusCode, body)
+	}
+	resp, err = http.Get(s.FunctionsURL + "/waves/no-such-wave")
+	if err == nil {
+		resp.Body.Close()
+		if resp.StatusCode != 404 {
+			t.Errorf("GET waves/no-such-wave = %d, want 404", resp.StatusCode)
+		}
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[len(s)-n:]
+}
