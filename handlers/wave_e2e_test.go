@@ -20,7 +20,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
+
 	"t2t/shared/graph"
+	"t2t/shared/keyvault"
 	"t2t/shared/localstack"
 	"t2t/shared/ops"
 	"t2t/shared/state"
@@ -56,6 +60,9 @@ func binDir(t *testing.T) string {
 	return dir
 }
 
+// stackLogs maps a running stack to the file its processes log to.
+var stackLogs = map[*localstack.Stack]string{}
+
 func startStack(t *testing.T) *localstack.Stack {
 	t.Helper()
 	root, err := localstack.ModuleRoot()
@@ -75,6 +82,7 @@ func startStack(t *testing.T) *localstack.Stack {
 	if err != nil {
 		t.Fatalf("starting the stack: %v", err)
 	}
+	stackLogs[s] = logs.Name()
 	t.Cleanup(func() {
 		s.Stop()
 		if t.Failed() {
@@ -192,7 +200,9 @@ func TestWaveMigratesDemoMappingEndToEnd(t *testing.T) {
 		}
 	}
 	assertLedger(ctx, t, store, r.Users)
+	assertMigrationState(ctx, t, store, s, r.Users)
 	assertWaveStatusHTTP(t, s, "usermapping")
+	assertSecretsKeptOnlyInVault(ctx, t, s, store, r.Users.Created)
 
 	// The same file again: processed by the host (a new blob version) but changes nothing.
 	manifestBefore, _, _ := store.GetBytes(ctx, wave.ManifestPath("usermapping"))
@@ -312,6 +322,133 @@ func assertWaveStatusHTTP(t *testing.T, s *localstack.Stack, id string) {
 			t.Errorf("GET waves/no-such-wave = %d, want 404", resp.StatusCode)
 		}
 	}
+}
+
+func assertMigrationState(ctx context.Context, t *testing.T, store *state.Store, s *localstack.Stack, want wave.Counts) {
+	var ms struct {
+		MigrationID         string `json:"MigrationId"`
+		SourceTenantID      string `json:"SourceTenantId"`
+		DestinationTenantID string `json:"DestinationTenantId"`
+		Phases              map[string]struct {
+			Status  string
+			Objects map[string]struct{ SourceId, TargetId, Status string }
+		}
+		IDMappings       map[string]map[string]string `json:"IdMappings"`
+		RollbackManifest []struct{ Type, SourceId, TargetId string }
+	}
+	if _, err := store.GetJSON(ctx, wave.StatePath("usermapping"), &ms); err != nil {
+		t.Fatalf("MigrationState.json: %v", err)
+	}
+	if ms.SourceTenantID != s.SourceTenantID || ms.DestinationTenantID != s.TargetTenantID || ms.MigrationID == "" {
+		t.Errorf("MigrationState header = %q %q %q", ms.MigrationID, ms.SourceTenantID, ms.DestinationTenantID)
+	}
+	objs := ms.Phases["users"].Objects
+	if len(objs) != want.Created+want.Matched+want.Failed {
+		t.Errorf("MigrationState has %d user objects, want %d", len(objs), want.Created+want.Matched+want.Failed)
+	}
+	if len(ms.RollbackManifest) != want.Created {
+		t.Errorf("rollback manifest lists %d objects, want the %d created (never the matched)", len(ms.RollbackManifest), want.Created)
+	}
+	if len(ms.IDMappings["users"]) != want.Created+want.Matched {
+		t.Errorf("IdMappings has %d users, want %d", len(ms.IDMappings["users"]), want.Created+want.Matched)
+	}
+}
+
+// assertSecretsKeptOnlyInVault checks that every created user's temporary password is in Key Vault,
+// and that neither those passwords nor the app's client secret appear in any blob, table entity or
+// log line.
+func assertSecretsKeptOnlyInVault(ctx context.Context, t *testing.T, s *localstack.Stack, store *state.Store, created int) {
+	settings := s.Settings()
+	gc := graph.Config{AuthorityHost: settings["T2T_AUTHORITY_HOST"], ClientID: settings["T2T_CLIENT_ID"],
+		ClientSecret: settings["T2T_CLIENT_SECRET"], CAFile: s.CAFile}
+	vault, err := keyvault.New(gc, s.VaultURL, s.TargetTenantID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secrets := []string{settings["T2T_CLIENT_SECRET"]}
+	for e, err := range store.Ledger(ctx, "usermapping", users.Type) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Status != wave.ObjCreated {
+			continue
+		}
+		pw, err := vault.Get(ctx, users.SecretName("usermapping", e.SourceID))
+		if err != nil {
+			t.Errorf("no temporary password in Key Vault for %s: %v", e.Key, err)
+			continue
+		}
+		secrets = append(secrets, pw)
+	}
+	if len(secrets) != created+1 {
+		t.Errorf("found %d temporary passwords, want %d", len(secrets)-1, created)
+	}
+	haystacks := storageText(ctx, t, s.Azurite.ConnectionString())
+	logText, err := os.ReadFile(stackLogs[s])
+	if err != nil || len(logText) == 0 {
+		t.Fatalf("reading the stack log: %v", err)
+	}
+	haystacks["the stack log"] = string(logText)
+	for _, sec := range secrets {
+		if sec == "" {
+			continue
+		}
+		for where, text := range haystacks {
+			if strings.Contains(text, sec) {
+				t.Errorf("a secret appears in %s", where)
+			}
+		}
+	}
+}
+
+// storageText returns every blob and table entity of the account as text, keyed by where it lives.
+func storageText(ctx context.Context, t *testing.T, conn string) map[string]string {
+	out := map[string]string{}
+	bc, err := azblob.NewClientFromConnectionString(conn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for page := bc.NewListContainersPager(nil); page.More(); {
+		resp, err := page.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range resp.ContainerItems {
+			for bp := bc.NewListBlobsFlatPager(*c.Name, nil); bp.More(); {
+				br, err := bp.NextPage(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, b := range br.Segment.BlobItems {
+					dl, err := bc.DownloadStream(ctx, *c.Name, *b.Name, nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					data, _ := io.ReadAll(dl.Body)
+					dl.Body.Close()
+					out["blob "+*c.Name+"/"+*b.Name] = string(data)
+				}
+			}
+		}
+	}
+	tc, err := aztables.NewServiceClientFromConnectionString(conn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, table := range []string{state.LedgerTable, state.IDMapTable, state.ChunksTable} {
+		var all strings.Builder
+		for p := tc.NewClient(table).NewListEntitiesPager(nil); p.More(); {
+			resp, err := p.NextPage(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range resp.Entities {
+				all.Write(e)
+			}
+		}
+		out["table "+table] = all.String()
+	}
+	return out
 }
 
 func tail(s string, n int) string {

@@ -84,13 +84,13 @@ func TestBlobTrigger(t *testing.T) {
 	}
 }
 
-// checkReceipt finds the completed receipt blobreceipts/<hostId>/BlobEcho/"<etag>"/<container>/<blob>.
+// checkReceipt finds the completed receipt blobreceipts/<hostId>/Host.Functions.BlobEcho/"<etag>"/<container>/<blob>.
 func (f *fixture) checkReceipt(cont, blobName, etag string) {
 	f.t.Helper()
 	acct, _ := newAccount("test", azurite.ConnectionString())
 	name := receiptName(f.settings["AzureFunctionsWebHost__hostid"], "BlobEcho", etag, cont, blobName)
-	if !strings.Contains(name, `/"`) {
-		f.t.Errorf("receipt name %q lacks the quoted ETag", name)
+	if !strings.Contains(name, `/Host.Functions.BlobEcho/"`) {
+		f.t.Errorf("receipt name %q is not the real host's layout (function id, quoted ETag)", name)
 	}
 	bc := acct.blob.ServiceClient().NewContainerClient(hostsContainer).NewBlobClient(name)
 	eventually(f.t, 5*time.Second, "a completed receipt", func() bool {

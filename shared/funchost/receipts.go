@@ -28,10 +28,11 @@ const (
 )
 
 // receiptName is where a blob version's receipt lives in azure-webjobs-hosts:
-// blobreceipts/<hostId>/<FunctionName>/"<etag>"/<container>/<blob>. (The real host puts its function id,
-// Host.Functions.<FunctionName>, where this has the function name.)
+// blobreceipts/<hostId>/Host.Functions.<FunctionName>/"<etag>"/<container>/<blob>, the real host's layout
+// (its function id is Host.Functions.<FunctionName>), so receipts written by either host are honoured
+// by the other.
 func receiptName(hostID, fn, etag, containerName, blobName string) string {
-	return fmt.Sprintf("blobreceipts/%s/%s/%s/%s/%s", hostID, fn, etag, containerName, blobName)
+	return fmt.Sprintf("blobreceipts/%s/Host.Functions.%s/%s/%s/%s", hostID, fn, etag, containerName, blobName)
 }
 
 // receiptStore reads and writes receipts in the host's azure-webjobs-hosts container.

@@ -12,7 +12,7 @@ import (
 )
 
 // timerStatus is the schedule monitor's record, stored as JSON at
-// azure-webjobs-hosts/timers/<hostId>/<FunctionName>/status, and handed to the function as ScheduleStatus.
+// azure-webjobs-hosts/timers/<hostId>/Host.Functions.<FunctionName>/status (the real host's layout), and handed to the function as ScheduleStatus.
 type timerStatus struct {
 	Last        time.Time `json:"Last"`
 	Next        time.Time `json:"Next"`
@@ -47,7 +47,7 @@ func newTimerListener(ctx context.Context, h *Host, fn *function) (*timerListene
 	if err != nil {
 		return nil, err
 	}
-	l.status = cc.NewBlockBlobClient(fmt.Sprintf("timers/%s/%s/status", h.app.hostID, fn.name))
+	l.status = cc.NewBlockBlobClient(fmt.Sprintf("timers/%s/Host.Functions.%s/status", h.app.hostID, fn.name))
 	return l, nil
 }
 

@@ -49,7 +49,7 @@ func TestTimerPastDue(t *testing.T) {
 		t.Fatal(err)
 	}
 	missed := time.Now().Add(-time.Hour).UTC().Truncate(time.Second)
-	status := cc.NewBlockBlobClient("timers/" + f.settings["AzureFunctionsWebHost__hostid"] + "/TimerMonitor/status")
+	status := cc.NewBlockBlobClient("timers/" + f.settings["AzureFunctionsWebHost__hostid"] + "/Host.Functions.TimerMonitor/status")
 	if _, err := status.UploadBuffer(context.Background(), rawJSON(timerStatus{Next: missed, LastUpdated: missed}), nil); err != nil {
 		t.Fatal(err)
 	}
