@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -456,4 +457,99 @@ func tail(s string, n int) string {
 		return s
 	}
 	return s[len(s)-n:]
+}
+
+func TestWaveRejectsUnreadableFileAndConvergesOnChangedFile(t *testing.T) {
+	s := startStack(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	conn := s.Azurite.ConnectionString()
+	store, err := state.Open(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	targetBefore := dumpUsers(t, s, s.TargetTenantID)
+
+	// A file without the Source/Destination header is rejected as a whole, in errors.csv.
+	if err := ops.Upload(ctx, conn, "Bad File.csv", []byte("Email,NewEmail\r\na@contoso.example,a@fabrikam.example\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	bad := waitStatus(ctx, t, store, "bad-file")
+	if bad.Manifest.Status != wave.StatusRejected {
+		t.Errorf("unreadable file: status %s, want %s", bad.Manifest.Status, wave.StatusRejected)
+	}
+	if reasons := readErrorsCSV(ctx, t, store, "bad-file"); !strings.Contains(reasons[1], "Source and Destination") {
+		t.Errorf("errors.csv row 1 = %q, want it to name the missing columns", reasons[1])
+	}
+
+	// A small wave, then the same wave with one more row: only the new user is created.
+	src := sortedUPNs(dumpUsers(t, s, s.SourceTenantID))
+	csv1 := "Source,Destination\n"
+	for _, upn := range src[:3] {
+		csv1 += upn + "," + strings.Replace(upn, "@contoso.example", ".rerun@fabrikam.example", 1) + "\n"
+	}
+	csv2 := csv1 + src[3] + "," + strings.Replace(src[3], "@contoso.example", ".rerun@fabrikam.example", 1) + "\n"
+	if err := ops.Upload(ctx, conn, "small.csv", []byte(csv1)); err != nil {
+		t.Fatal(err)
+	}
+	first := waitDone(ctx, t, store, "small")
+	if first.Report.Users.Created != 3 {
+		t.Fatalf("first version: %+v", first.Report.Users)
+	}
+	if err := ops.Upload(ctx, conn, "small.csv", []byte(csv2)); err != nil {
+		t.Fatal(err)
+	}
+	second := waitFor(ctx, t, store, "small", func(st ops.Status) bool {
+		return st.Manifest != nil && st.Manifest.TotalRows == 4 && st.Done() && st.Report != nil && st.Report.Rows.Total == 4
+	})
+	if second.Report.Users.Created+second.Report.Users.Matched != 4 || second.Report.Users.Failed != 0 {
+		t.Errorf("second version: %+v", second.Report.Users)
+	}
+	after := dumpUsers(t, s, s.TargetTenantID)
+	if len(after) != len(targetBefore)+4 {
+		t.Errorf("target has %d users; want %d before + 4 (the rerun must not duplicate)", len(after), len(targetBefore))
+	}
+}
+
+// waitStatus waits until the wave has a manifest in a final state (a rejected file has no report).
+func waitStatus(ctx context.Context, t *testing.T, store *state.Store, id string) ops.Status {
+	t.Helper()
+	var last ops.Status
+	for st, err := range ops.Watch(ctx, store, id, 300*time.Millisecond) {
+		if err != nil {
+			t.Fatalf("wave %s: %v (last: %s)", id, err, last.Line())
+		}
+		last = st
+	}
+	return last
+}
+
+// waitFor polls the wave until cond holds.
+func waitFor(ctx context.Context, t *testing.T, store *state.Store, id string, cond func(ops.Status) bool) ops.Status {
+	t.Helper()
+	for {
+		st, err := ops.Look(ctx, store, id)
+		if err != nil {
+			t.Fatalf("wave %s: %v", id, err)
+		}
+		if cond(st) {
+			return st
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("wave %s: %v (last: %s)", id, ctx.Err(), st.Line())
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+}
+
+func sortedUPNs(m map[string]simUser) []string {
+	out := make([]string, 0, len(m))
+	for _, u := range m {
+		if u.AccountEnabled {
+			out = append(out, u.UserPrincipalName)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
