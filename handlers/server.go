@@ -47,6 +47,7 @@ func (a *App) Handler() http.Handler {
 		"StepRun":      a.StepRun,
 		"ProgressSink": a.ProgressSink,
 		"WaveStatus":   a.WaveStatus,
+		"StepPoison":   a.StepPoison,
 	} {
 		mux.Handle("POST /"+name, a.invoke(name, fn))
 	}

@@ -82,12 +82,18 @@ func (a *App) importUsers(ctx context.Context, inv *invocation, store *state.Sto
 	if err != nil {
 		return err // ErrRetryLater included: the queue redelivers after its visibility timeout
 	}
+	inv.logf("wave %s chunk %d: %d created, %d matched, %d failed", step.Wave, step.Chunk, counts.Created, counts.Matched, counts.Failed)
+	return a.chunkDone(ctx, inv, store, step, counts)
+}
+
+// chunkDone records an import chunk as done, reports it, and queues the wave's finalize step once
+// every chunk of this version is done.
+func (a *App) chunkDone(ctx context.Context, inv *invocation, store *state.Store, step wave.Step, counts wave.Counts) error {
 	rec := state.ChunkRecord{Wave: step.Wave, Version: step.Version, Phase: step.Phase, Chunk: step.Chunk,
 		Created: counts.Created, Matched: counts.Matched, Failed: counts.Failed}
 	if err := store.PutChunk(ctx, rec); err != nil {
 		return err
 	}
-	inv.logf("wave %s chunk %d: %d created, %d matched, %d failed", step.Wave, step.Chunk, counts.Created, counts.Matched, counts.Failed)
 	inv.output("progress", wave.Event{Kind: wave.EventChunkDone, Wave: step.Wave, Phase: step.Phase,
 		Chunk: step.Chunk, Chunks: step.Chunks, Counts: counts, Utc: time.Now().UTC()})
 	// Our chunk record is written before we count, so of two chunks finishing together at least one
@@ -121,6 +127,10 @@ func (a *App) finalize(ctx context.Context, inv *invocation, store *state.Store,
 	if _, err := store.GetJSON(ctx, wave.ManifestPath(step.Wave), &m); err != nil {
 		return err
 	}
+	if wave.VersionOf(&m) != step.Version {
+		inv.logf("wave %s: skipping the finalize of version %s; the file changed since (now %s)", step.Wave, step.Version, wave.VersionOf(&m))
+		return nil
+	}
 	var entries []state.LedgerEntry
 	for e, err := range store.Ledger(ctx, step.Wave, users.Type) {
 		if err != nil {
@@ -140,7 +150,7 @@ func (a *App) finalize(ctx context.Context, inv *invocation, store *state.Store,
 	err := state.Update(ctx, store, wave.ManifestPath(step.Wave), func() *wave.Manifest { return &m },
 		func(cur *wave.Manifest) bool {
 			if wave.VersionOf(cur) != step.Version {
-				return false // a newer file restarted the wave meanwhile; its own finalize will close it
+				return false // a newer file restarted the wave just now; its own finalize will close it
 			}
 			cur.Status, cur.UpdatedUtc = rep.Status, now
 			if p := cur.Phases["users"]; p != nil {

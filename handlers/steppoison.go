@@ -1,0 +1,97 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"t2t/shared/mapping"
+	"t2t/shared/state"
+	"t2t/shared/users"
+	"t2t/shared/wave"
+)
+
+// poisonReason is recorded for objects whose step kept failing and has no more specific error.
+const poisonReason = "the step failed on every delivery and was moved to the steps-poison queue; retry the wave's failed objects"
+
+// StepPoison runs for a step that failed maxDequeueCount times. It marks the step's unfinished objects
+// Failed (keeping the last error each one recorded), counts the chunk as done, and lets the wave
+// finish, so that a wave never hangs on one bad chunk and nothing is silently lost.
+func (a *App) StepPoison(ctx context.Context, inv *invocation) error {
+	var step wave.Step
+	if err := inv.req.JSON("item", &step); err != nil {
+		inv.logf("dropping an unreadable poison message: %v", err)
+		return nil // nothing to attribute it to; the host already logged the original failures
+	}
+	if err := step.Validate(); err != nil {
+		inv.logf("dropping an invalid poison message: %v", err)
+		return nil
+	}
+	if step.Phase == wave.PhaseFinalize {
+		inv.logf("wave %s: finalize failed repeatedly; the ledger is complete, run `t2t report` after fixing storage", step.Wave)
+		return nil
+	}
+	store, err := a.storeFor(ctx)
+	if err != nil {
+		return err
+	}
+	rows, err := poisonedRows(ctx, store, step)
+	if err != nil {
+		return err
+	}
+	var counts wave.Counts
+	for _, row := range rows {
+		status, err := failIfUnfinished(ctx, store, step.Wave, row)
+		if err != nil {
+			return err
+		}
+		switch status {
+		case wave.ObjCreated:
+			counts.Created++
+		case wave.ObjMatched:
+			counts.Matched++
+		default:
+			counts.Failed++
+		}
+	}
+	inv.logf("wave %s chunk %d (%s) was poisoned: %d objects marked failed", step.Wave, step.Chunk, step.Phase, counts.Failed)
+	return a.chunkDone(ctx, inv, store, wave.Step{Wave: step.Wave, Version: step.Version, Phase: wave.PhaseImportUsers,
+		Chunk: step.Chunk, Chunks: step.Chunks}, counts)
+}
+
+// poisonedRows finds the rows of a poisoned step: in the message (export) or in the snapshot (import).
+func poisonedRows(ctx context.Context, store *state.Store, step wave.Step) ([]mapping.Row, error) {
+	if step.Phase == wave.PhaseExportUsers {
+		return step.Rows, nil
+	}
+	var snap users.Snapshot
+	if _, err := store.GetJSON(ctx, wave.ExportPath(step.Wave, step.Chunk), &snap); err != nil {
+		return nil, fmt.Errorf("reading the snapshot of poisoned chunk %d: %w", step.Chunk, err)
+	}
+	rows := make([]mapping.Row, 0, len(snap.Users)+len(snap.Missing))
+	for _, u := range snap.Users {
+		rows = append(rows, u.Row)
+	}
+	for _, m := range snap.Missing {
+		rows = append(rows, m.Row)
+	}
+	return rows, nil
+}
+
+// failIfUnfinished marks a row's user Failed unless the ledger already has a final status for it.
+func failIfUnfinished(ctx context.Context, store *state.Store, waveID string, row mapping.Row) (string, error) {
+	e, err := store.GetLedger(ctx, waveID, users.Type, row.Source)
+	if err != nil && !errors.Is(err, state.ErrNotFound) {
+		return "", err
+	}
+	if e.Status == wave.ObjCreated || e.Status == wave.ObjMatched || e.Status == wave.ObjFailed {
+		return e.Status, nil
+	}
+	e.Wave, e.Phase, e.Key, e.Line, e.TargetKey, e.Status = waveID, users.Type, row.Source, row.Line, row.Destination, wave.ObjFailed
+	if e.LastError == "" {
+		e.LastError = poisonReason
+	} else {
+		e.LastError += " (" + poisonReason + ")"
+	}
+	return wave.ObjFailed, store.PutLedger(ctx, e)
+}

@@ -1,0 +1,92 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"t2t/shared/funcproto"
+	"t2t/shared/localstack"
+	"t2t/shared/mapping"
+	"t2t/shared/state"
+	"t2t/shared/users"
+	"t2t/shared/wave"
+)
+
+// TestStepPoisonFailsUnfinishedObjectsAndLetsTheWaveFinish drives the StepPoison function through the
+// handler's HTTP surface with a payload shaped like the real host's, against real storage (Azurite).
+func TestStepPoisonFailsUnfinishedObjectsAndLetsTheWaveFinish(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	az, err := localstack.StartAzurite(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer az.Stop()
+	store, err := state.Open(ctx, az.ConnectionString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := state.LedgerEntry{Wave: "pw", Phase: users.Type, Key: "a@s.example", Line: 2, Status: wave.ObjCreated, Attempts: 1, TargetID: "t1"}
+	stuck := state.LedgerEntry{Wave: "pw", Phase: users.Type, Key: "b@s.example", Line: 3, Status: wave.ObjCreating, Attempts: 5,
+		LastError: "TooManyRequests: throttled"}
+	for _, e := range []state.LedgerEntry{done, stuck} {
+		if err := store.PutLedger(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	step := wave.Step{Wave: "pw", Version: "abc", Phase: wave.PhaseExportUsers, Chunk: 0, Chunks: 1, Rows: []mapping.Row{
+		{Line: 2, Source: "a@s.example", Destination: "a@t.example"},
+		{Line: 3, Source: "b@s.example", Destination: "b@t.example"},
+		{Line: 4, Source: "c@s.example", Destination: "c@t.example"},
+	}}
+	msg, _ := json.Marshal(step)
+	body, _ := json.Marshal(funcproto.InvokeRequest{
+		Data:     map[string]json.RawMessage{"item": funcproto.EncodeTwice(string(msg))},
+		Metadata: map[string]json.RawMessage{"DequeueCount": json.RawMessage(`"1"`)},
+	})
+	app := NewApp(Settings{Storage: az.ConnectionString(), MigrationID: "m"})
+	srv := httptest.NewServer(app.Handler())
+	defer srv.Close()
+	resp, err := http.Post(srv.URL+"/StepPoison", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out funcproto.InvokeResponse
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("StepPoison answered %d, %v: %+v", resp.StatusCode, err, out)
+	}
+	if got, _ := store.GetLedger(ctx, "pw", users.Type, "a@s.example"); got.Status != wave.ObjCreated {
+		t.Errorf("a finished object was changed: %+v", got)
+	}
+	got, _ := store.GetLedger(ctx, "pw", users.Type, "b@s.example")
+	if got.Status != wave.ObjFailed || !strings.Contains(got.LastError, "throttled") || !strings.Contains(got.LastError, "steps-poison") {
+		t.Errorf("stuck object = %+v; want Failed keeping its last error", got)
+	}
+	if got, _ := store.GetLedger(ctx, "pw", users.Type, "c@s.example"); got.Status != wave.ObjFailed || got.Line != 4 {
+		t.Errorf("never-started object = %+v; want Failed with its row", got)
+	}
+	steps, _ := json.Marshal(out.Outputs["steps"])
+	if !strings.Contains(string(steps), `"phase":"finalize"`) || !strings.Contains(string(steps), `"version":"abc"`) {
+		t.Errorf("the last chunk's poison should queue finalize, outputs: %s", steps)
+	}
+	n := 0
+	for c, err := range store.Chunks(ctx, "pw", "abc") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Failed != 2 || c.Created != 1 {
+			t.Errorf("chunk record %+v", c)
+		}
+		n++
+	}
+	if n != 1 {
+		t.Errorf("%d chunk records, want 1", n)
+	}
+}
