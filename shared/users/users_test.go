@@ -79,6 +79,20 @@ func (e *env) sourceUsers(t *testing.T, n int) []models.Userable {
 	return resp.GetValue()[:n]
 }
 
+// newUser builds a user to create directly in a tenant, outside the pipeline.
+func newUser(upn, nick, name string, enabled bool) models.Userable {
+	u := models.NewUser()
+	pw, _ := users.NewTemporaryPassword()
+	pp := models.NewPasswordProfile()
+	pp.SetPassword(&pw)
+	u.SetUserPrincipalName(&upn)
+	u.SetMailNickname(&nick)
+	u.SetDisplayName(&name)
+	u.SetAccountEnabled(&enabled)
+	u.SetPasswordProfile(pp)
+	return u
+}
+
 func targetUser(t *testing.T, e *env, upn string) (models.Userable, error) {
 	return e.target.Users().ByUserId(upn).Get(context.Background(), nil)
 }
@@ -175,17 +189,7 @@ func TestImportAfterCrashBetweenCreateAndRecordClaimsItsOwnUser(t *testing.T) {
 	if err := e.store.PutLedger(ctx, intent); err != nil {
 		t.Fatal(err)
 	}
-	u := models.NewUser()
-	upn, nick, name, on := row.Destination, "crash.case", "Crash Case", true
-	pw, _ := users.NewTemporaryPassword()
-	pp := models.NewPasswordProfile()
-	pp.SetPassword(&pw)
-	u.SetUserPrincipalName(&upn)
-	u.SetMailNickname(&nick)
-	u.SetDisplayName(&name)
-	u.SetAccountEnabled(&on)
-	u.SetPasswordProfile(pp)
-	made, err := e.target.Users().Post(ctx, u, nil)
+	made, err := e.target.Users().Post(ctx, newUser(row.Destination, "crash.case", "Crash Case", true), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,17 +211,8 @@ func TestImportRefusesADisabledExistingAccount(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
 	src := e.sourceUsers(t, 1)
-	u := models.NewUser()
-	upn, nick, name, off := "disabled.target@fabrikam.example", "disabled.target", "Disabled", false
-	pw, _ := users.NewTemporaryPassword()
-	pp := models.NewPasswordProfile()
-	pp.SetPassword(&pw)
-	u.SetUserPrincipalName(&upn)
-	u.SetMailNickname(&nick)
-	u.SetDisplayName(&name)
-	u.SetAccountEnabled(&off)
-	u.SetPasswordProfile(pp)
-	if _, err := e.target.Users().Post(ctx, u, nil); err != nil {
+	upn := "disabled.target@fabrikam.example"
+	if _, err := e.target.Users().Post(ctx, newUser(upn, "disabled.target", "Disabled", false), nil); err != nil {
 		t.Fatal(err)
 	}
 	snap, err := users.Export(ctx, e.source, "w3", 0, []mapping.Row{{Line: 2, Source: *src[0].GetUserPrincipalName(), Destination: upn}})
@@ -246,16 +241,7 @@ func TestGraphErrorsAreClassified(t *testing.T) {
 		t.Errorf("404: notFound=%v retryable=%v (%v)", graph.IsNotFound(err), graph.IsRetryable(err), err)
 	}
 	existing, _ := e.target.Users().Get(ctx, nil)
-	u := models.NewUser()
-	upn, nick, name, on := *existing.GetValue()[0].GetUserPrincipalName(), "dup", "Dup", true
-	pw, _ := users.NewTemporaryPassword()
-	pp := models.NewPasswordProfile()
-	pp.SetPassword(&pw)
-	u.SetUserPrincipalName(&upn)
-	u.SetMailNickname(&nick)
-	u.SetDisplayName(&name)
-	u.SetAccountEnabled(&on)
-	u.SetPasswordProfile(pp)
+	u := newUser(*existing.GetValue()[0].GetUserPrincipalName(), "dup", "Dup", true)
 	_, err = e.target.Users().Post(ctx, u, nil)
 	if !graph.IsConflict(err) || graph.IsRetryable(err) {
 		t.Errorf("duplicate UPN: conflict=%v retryable=%v (%v)", graph.IsConflict(err), graph.IsRetryable(err), graph.Describe(err))
