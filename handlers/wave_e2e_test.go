@@ -42,7 +42,7 @@ type simUser struct {
 }
 
 // binDir returns the folder with the binaries: T2T_BIN (make test) or a fresh build.
-func binDir(t *testing.T) string {
+func binDir(t testing.TB) string {
 	if dir := os.Getenv("T2T_BIN"); dir != "" {
 		return dir
 	}
@@ -95,7 +95,7 @@ func startStack(t *testing.T) *localstack.Stack {
 	return s
 }
 
-func simClient(t *testing.T, s *localstack.Stack) *http.Client {
+func simClient(t testing.TB, s *localstack.Stack) *http.Client {
 	base, err := graph.BaseTransport(s.CAFile)
 	if err != nil {
 		t.Fatal(err)
@@ -104,7 +104,7 @@ func simClient(t *testing.T, s *localstack.Stack) *http.Client {
 }
 
 // dumpUsers reads a tenant's users from the simulator's admin API, keyed by lower-case UPN.
-func dumpUsers(t *testing.T, s *localstack.Stack, tenantID string) map[string]simUser {
+func dumpUsers(t testing.TB, s *localstack.Stack, tenantID string) map[string]simUser {
 	t.Helper()
 	resp, err := simClient(t, s).Get(s.GraphURL + "/_sim/tenants/" + tenantID + "/dump")
 	if err != nil {
@@ -223,7 +223,7 @@ func TestWaveMigratesDemoMappingEndToEnd(t *testing.T) {
 // demoInvalidLines are the rows of demo/usermapping.csv written to be rejected.
 var demoInvalidLines = []int{9, 21, 35, 49, 50, 63, 64, 77, 90}
 
-func waitDone(ctx context.Context, t *testing.T, store *state.Store, id string) ops.Status {
+func waitDone(ctx context.Context, t testing.TB, store *state.Store, id string) ops.Status {
 	t.Helper()
 	var last ops.Status
 	for st, err := range ops.Watch(ctx, store, id, 300*time.Millisecond) {

@@ -181,6 +181,21 @@ func (s *Stack) start(cmd *exec.Cmd, logs io.Writer) error {
 	return nil
 }
 
+// PIDs returns the process ids of the stack's children by name (azurite, tenantsim, funchost), for
+// measurements such as peak memory.
+func (s *Stack) PIDs() map[string]int {
+	out := map[string]int{}
+	if s.Azurite != nil && s.Azurite.cmd != nil && s.Azurite.cmd.Process != nil {
+		out["azurite"] = s.Azurite.cmd.Process.Pid
+	}
+	for _, c := range s.procs {
+		if c.Process != nil {
+			out[filepath.Base(c.Path)] = c.Process.Pid
+		}
+	}
+	return out
+}
+
 // Stop ends every process the stack started (last started first) and removes its folder.
 func (s *Stack) Stop() {
 	for i := len(s.procs) - 1; i >= 0; i-- {

@@ -1,0 +1,202 @@
+package handlers_test
+
+// BenchmarkWave measures DESIGN section 11's target: a large wave against simulated tenants that
+// enforce Graph's documented quotas. It prints ratios (time against the write-quota bound, share of
+// throttled requests, peak memory per process) instead of asserting a timed result.
+//
+//	make bench                      # 10,000 users, quotas compressed 10x
+//	T2T_BENCH_USERS=2000 make bench # a quicker look
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"t2t/shared/localstack"
+	"t2t/shared/ops"
+	"t2t/shared/state"
+	"t2t/shared/users"
+)
+
+// The write quota per app per tenant: 3,000 writes per 150 s (DESIGN section 7).
+const quotaWritesPerSecond = 3000.0 / 150.0
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+func BenchmarkWave(b *testing.B) {
+	n := envInt("T2T_BENCH_USERS", 10000)
+	scale := float64(envInt("T2T_BENCH_TIMESCALE", 10))
+	for i := 0; i < b.N; i++ {
+		runWaveBenchmark(b, n, scale)
+	}
+}
+
+func runWaveBenchmark(b *testing.B, n int, scale float64) {
+	dir := b.TempDir()
+	tenants := filepath.Join(dir, "tenants.json")
+	if err := os.WriteFile(tenants, benchTenants(b, n, scale), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	logs, _ := os.Create(filepath.Join(dir, "stack.log"))
+	defer logs.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Minute)
+	defer cancel()
+	// The client paces writes just under the quota; with time compressed, so is its pace.
+	pace := strconv.FormatFloat(0.95*quotaWritesPerSecond*scale, 'f', 2, 64)
+	s, err := localstack.StartStack(ctx, localstack.StackOptions{BinDir: binDir(b), Tenants: tenants,
+		Source: "contoso", Target: "fabrikam", Logs: logs, Env: map[string]string{"T2T_GRAPH_WRITES_PER_SEC": pace}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Stop()
+	src := dumpUsers(b, s, s.SourceTenantID)
+	var csv strings.Builder
+	csv.WriteString("Source,Destination\n")
+	for upn := range src {
+		csv.WriteString(upn + "," + strings.Replace(upn, "@contoso.example", "@fabrikam.example", 1) + "\n")
+	}
+	store, err := state.Open(ctx, s.Azurite.ConnectionString())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	start := time.Now()
+	if err := ops.Upload(ctx, s.Azurite.ConnectionString(), "bench.csv", []byte(csv.String())); err != nil {
+		b.Fatal(err)
+	}
+	st := waitDone(ctx, b, store, "bench")
+	elapsed := time.Since(start)
+	b.StopTimer()
+
+	writes := float64(st.Report.Users.Created) // one POST per created user; Key Vault writes are not Graph's
+	bound := time.Duration(writes / (quotaWritesPerSecond * scale) * float64(time.Second))
+	c := simCounters(b, s)
+	target := dumpUsers(b, s, s.TargetTenantID)
+	lost, extra := 0, 0
+	for upn := range src {
+		if _, ok := target[strings.Replace(upn, "@contoso.example", "@fabrikam.example", 1)]; !ok {
+			lost++
+		}
+	}
+	extra = len(target) - 40 - st.Report.Users.Created // the target was seeded with 40 users
+	ledger := 0
+	for _, err := range store.Ledger(ctx, "bench", users.Type) {
+		if err != nil {
+			b.Fatal(err)
+		}
+		ledger++
+	}
+	b.ReportMetric(float64(n), "users")
+	b.ReportMetric(elapsed.Seconds()/bound.Seconds(), "x-write-bound")
+	b.ReportMetric(100*float64(c.Throttled)/float64(max(c.Requests, 1)), "%throttled")
+	b.ReportMetric(float64(lost), "lost")
+	b.ReportMetric(float64(extra), "duplicates")
+	peaks := peakRSS(s)
+	worst := 0.0
+	for name, mib := range peaks {
+		b.ReportMetric(mib, "MiB-"+name)
+		worst = max(worst, mib)
+	}
+	fmt.Printf("\nwave of %d users (%d created, %d matched, %d failed; ledger %d) in %s, time scale %.0fx\n",
+		n, st.Report.Users.Created, st.Report.Users.Matched, st.Report.Users.Failed, ledger, elapsed.Round(time.Millisecond), scale)
+	fmt.Printf("  write-quota bound %s -> %.3fx the bound (target <= 1.1x)\n", bound.Round(time.Millisecond), elapsed.Seconds()/bound.Seconds())
+	fmt.Printf("  requests %d, throttled %d -> %.3f%% (target < 1%%)\n", c.Requests, c.Throttled, 100*float64(c.Throttled)/float64(max(c.Requests, 1)))
+	fmt.Printf("  lost %d, duplicates %d; peak memory MiB %v (target < 512 each)\n", lost, extra, peaks)
+}
+
+// benchTenants is a tenants file with n source users and throttling on, time compressed by scale.
+func benchTenants(b testing.TB, n int, scale float64) []byte {
+	root, _ := localstack.ModuleRoot()
+	data, err := os.ReadFile(filepath.Join(root, "demo", "tenants.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var cfg map[string]any
+	if err := json.Unmarshal(data, &cfg); err != nil {
+		b.Fatal(err)
+	}
+	tenants := cfg["tenants"].([]any)
+	tenants[0].(map[string]any)["seed"] = map[string]any{"users": n, "seed": 7}
+	cfg["throttling"] = map[string]any{"enabled": true, "timeScale": scale}
+	out, _ := json.Marshal(cfg)
+	return out
+}
+
+type counter struct {
+	Tenant    string `json:"tenant"`
+	Requests  int64  `json:"requests"`
+	Throttled int64  `json:"429"`
+}
+
+// simCounters sums the simulator's counters over both tenants.
+func simCounters(b testing.TB, s *localstack.Stack) counter {
+	resp, err := simClient(b, s).Get(s.GraphURL + "/_sim/counters")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var all []counter
+	if err := json.NewDecoder(resp.Body).Decode(&all); err != nil {
+		b.Fatal(err)
+	}
+	var sum counter
+	for _, c := range all {
+		sum.Requests += c.Requests
+		sum.Throttled += c.Throttled
+	}
+	return sum
+}
+
+// peakRSS reads each stack process's peak resident memory (VmHWM) in MiB, and the handler's (a child
+// of funchost).
+func peakRSS(s *localstack.Stack) map[string]float64 {
+	out := map[string]float64{}
+	for name, pid := range s.PIDs() {
+		out[name] = vmHWM(pid)
+		if name == "funchost" {
+			for _, child := range children(pid) {
+				out["handler"] = max(out["handler"], vmHWM(child))
+			}
+		}
+	}
+	return out
+}
+
+func vmHWM(pid int) float64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "VmHWM:") {
+			kb, _ := strconv.ParseFloat(strings.Fields(line)[1], 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+func children(pid int) []int {
+	var out []int
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	for _, f := range tasks {
+		data, _ := os.ReadFile(f)
+		for _, field := range strings.Fields(string(data)) {
+			if c, err := strconv.Atoi(field); err == nil {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
