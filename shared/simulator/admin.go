@@ -9,13 +9,15 @@ import (
 
 // TenantSummary is a tenant as the admin API lists it. It never carries secrets.
 type TenantSummary struct {
-	ID           string          `json:"id"`
-	Name         string          `json:"name"`
-	DisplayName  string          `json:"displayName"`
-	Domains      []*Domain       `json:"domains"`
-	Users        int             `json:"users"`
-	DeletedUsers int             `json:"deletedUsers"`
-	Clients      []ClientSummary `json:"clients"`
+	ID            string          `json:"id"`
+	Name          string          `json:"name"`
+	DisplayName   string          `json:"displayName"`
+	Domains       []*Domain       `json:"domains"`
+	Users         int             `json:"users"`
+	DeletedUsers  int             `json:"deletedUsers"`
+	Groups        int             `json:"groups"`
+	DeletedGroups int             `json:"deletedGroups"`
+	Clients       []ClientSummary `json:"clients"`
 }
 
 // ClientSummary is a service principal without its secret.
@@ -59,6 +61,9 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodGet && path == "vault":
 		writeJSON(w, http.StatusOK, s.vaultSummary())
 	default:
+		if s.serveAdminControls(w, r, segs) { // settings and resets (admin_controls.go)
+			return
+		}
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no admin route " + r.Method + " /_sim/" + path})
 	}
 }
@@ -78,6 +83,7 @@ func (t *Tenant) summary() TenantSummary {
 	sum := TenantSummary{
 		ID: t.ID, Name: t.Name, DisplayName: t.DisplayName, Domains: append([]*Domain(nil), t.domains...),
 		Users: t.users.len(), DeletedUsers: len(t.deletedUsers), Clients: []ClientSummary{},
+		Groups: t.groups.len(), DeletedGroups: len(t.deletedGroups),
 	}
 	for _, c := range t.clients {
 		sum.Clients = append(sum.Clients, ClientSummary{ClientID: c.ID, DisplayName: c.DisplayName, ObjectID: c.ObjectID, Roles: c.Roles})
@@ -97,6 +103,8 @@ func (t *Tenant) dump() map[string]any {
 		deleted = append(deleted, u)
 	}
 	domains := append([]*Domain(nil), t.domains...)
+	groups, deletedGroups := t.groups.list(), t.deletedGroupsLocked()
+	objects := t.dumpObjectsLocked() // applications, service principals, CA, roles (objects_state.go)
 	t.mu.RUnlock()
 	slices.SortFunc(deleted, func(a, b *User) int { return strings.Compare(a.ID, b.ID) })
 	render := func(list []*User) []map[string]any {
@@ -111,7 +119,12 @@ func (t *Tenant) dump() map[string]any {
 	for i, d := range domains {
 		ds[i] = domainSchema.project(d, nil, "beta")
 	}
-	return map[string]any{"tenant": sum, "users": render(users), "deletedUsers": render(deleted), "domains": ds}
+	out := map[string]any{"tenant": sum, "users": render(users), "deletedUsers": render(deleted), "domains": ds,
+		"groups": dumpGroups(groups), "deletedGroups": dumpGroups(deletedGroups)}
+	for k, v := range objects {
+		out[k] = v
+	}
+	return out
 }
 
 // vaultSummary lists secret names, versions and attributes; never values.

@@ -16,6 +16,10 @@ type Config struct {
 	// Vault is the Key Vault served on the vault listener; nil means no vault (the listener still
 	// answers, with 404 for every secret).
 	Vault *VaultConfig `json:"vault,omitempty"`
+	// Throttling enables Graph's documented throttling and sets the time scale; nil means off.
+	Throttling *ThrottlingConfig `json:"throttling,omitempty"`
+	// Faults injects 503s, 504s and dropped connections; nil means none.
+	Faults *FaultConfig `json:"faults,omitempty"`
 }
 
 // TenantConfig describes one simulated Entra tenant.
@@ -29,6 +33,9 @@ type TenantConfig struct {
 	Domains     []DomainConfig `json:"domains"`
 	Seed        SeedConfig     `json:"seed"`
 	Clients     []ClientConfig `json:"clients"`
+	// ReplicationLag is how long an object created through Graph stays invisible to reads and
+	// references (lag.go); 0 means immediately visible.
+	ReplicationLag Duration `json:"replicationLag,omitempty"`
 }
 
 // DomainConfig is one domain of a tenant.
@@ -44,6 +51,35 @@ type DomainConfig struct {
 type SeedConfig struct {
 	Users int   `json:"users"`
 	Seed  int64 `json:"seed"`
+	// File loads the tenant's objects from a JSON file shaped like the admin dump
+	// (GET /_sim/tenants/{tenant}/dump); a relative path is relative to the tenants file. It excludes
+	// Users.
+	File string `json:"file,omitempty"`
+
+	// Directory seeds (seed_groups.go), all deterministic like Users.
+	// Guests are B2B guests (userType Guest, #EXT# user principal names), added to Users.
+	Guests int `json:"guests,omitempty"`
+	// ExternalMembers are B2B users with userType Member (to convert to internal), added to Users.
+	ExternalMembers int `json:"externalMembers,omitempty"`
+	// Managers gives most seeded users a manager, a shallow org chart.
+	Managers bool `json:"managers,omitempty"`
+	// Groups is the number of groups. DynamicGroups and MailEnabledGroups of them are dynamic and
+	// mail-enabled (half mail-enabled security, half distribution); the rest alternate security and
+	// Microsoft 365. Members are drawn from the seeded users.
+	Groups            int `json:"groups,omitempty"`
+	DynamicGroups     int `json:"dynamicGroups,omitempty"`
+	MailEnabledGroups int `json:"mailEnabledGroups,omitempty"`
+	// NestingDepth is the longest chain of security groups nested in one another (0: no nesting).
+	NestingDepth int `json:"nestingDepth,omitempty"`
+
+	// Tenant configuration seeds (seed_policies.go), deterministic like Users. Apps are app
+	// registrations, each with its service principal (some with app roles assigned to seeded users);
+	// NamedLocations alternate IP and country locations; CustomRoles are custom directory roles;
+	// ConditionalAccessPolicies reference seeded users, groups, roles, locations and apps.
+	Apps                      int `json:"apps,omitempty"`
+	NamedLocations            int `json:"namedLocations,omitempty"`
+	CustomRoles               int `json:"customRoles,omitempty"`
+	ConditionalAccessPolicies int `json:"conditionalAccessPolicies,omitempty"`
 }
 
 // ClientConfig is an application's service principal in one tenant: a multi-tenant app has the same
@@ -94,6 +130,7 @@ func LoadConfig(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("simulator config %s: %w", path, err)
 	}
+	cfg.resolveSeedFiles(path)
 	return cfg, nil
 }
 
@@ -148,7 +185,7 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
-	return nil
+	return c.validateControls()
 }
 
 func (t *TenantConfig) validate() error {
@@ -160,6 +197,12 @@ func (t *TenantConfig) validate() error {
 	}
 	if t.Seed.Users < 0 {
 		return fmt.Errorf("seed.users is negative")
+	}
+	if err := t.Seed.validatePolicies(); err != nil {
+		return err
+	}
+	if err := t.Seed.validateDirectory(); err != nil {
+		return err
 	}
 	defaults := 0
 	for _, d := range t.allDomains() {

@@ -17,6 +17,11 @@ type Counter struct {
 	Status5xx     int64  `json:"5xx"`
 	Throttled     int64  `json:"429"`
 	TokenRequests int64  `json:"tokenRequests"`
+	// ResourceUnits are the throttling resource units charged (counters_controls.go).
+	ResourceUnits int64          `json:"resourceUnits"`
+	ThrottledBy   ThrottleCounts `json:"throttledBy"`
+	Faults        FaultCounts    `json:"faults"`
+	Batches       int64          `json:"batches"`
 }
 
 // counters aggregates per tenant and client. One mutex is enough: the critical section is a map

@@ -118,7 +118,11 @@ func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request) {
 	if c.token != nil {
 		tid, appID = c.token.Tid, c.token.AppID
 	}
-	s.counters.record(tid, appID, r.Method, sw.status)
+	method := r.Method
+	if isBatchPath(segs[1:]) {
+		method = "" // the envelope is not a write; its inner requests are counted on their own
+	}
+	s.counters.record(tid, appID, method, sw.status)
 	s.log.Debug("graph", "method", r.Method, "path", r.URL.Path, "status", sw.status, "tenant", tid,
 		"client", appID, "request-id", c.requestID, "ms", time.Since(start).Milliseconds())
 }
@@ -127,6 +131,12 @@ func (s *Server) dispatchGraph(c *call, segs []string) *graphError {
 	if gerr := s.authenticateGraph(c); gerr != nil {
 		return gerr
 	}
+	// Faults, throttling and then routeGraph, for every route (faults.go).
+	return s.controlledDispatch(c, segs)
+}
+
+// routeGraph finds the route, checks its permissions and runs its handler.
+func (s *Server) routeGraph(c *call, segs []string) *graphError {
 	rt, params, gerr := s.graphRoutes.match(c.r.Method, segs)
 	if gerr != nil {
 		return gerr

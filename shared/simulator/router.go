@@ -48,18 +48,27 @@ func splitPath(escaped string) []string {
 }
 
 // match finds the route for method and segments. It returns Graph's 400 for a path no route knows and
-// 405 for a known path with another method.
+// 405 for a known path with another method. When several patterns match the path, the one with the
+// most literal segments wins, as in Graph (/users/delta is the delta function, not the user "delta").
 func (rt *router) match(method string, segs []string) (*route, map[string]string, *graphError) {
 	best, pathKnown := 0, false
+	var found *route
+	var foundParams map[string]string
+	foundLiterals, mostLiterals := -1, -1
 	for _, r := range rt.routes {
 		n, params := r.matchPath(segs)
 		if n == len(segs) && len(r.segs) == len(segs) {
-			if r.method == method {
-				return r, params, nil
+			lit := r.literals()
+			mostLiterals = max(mostLiterals, lit)
+			if r.method == method && lit > foundLiterals {
+				found, foundParams, foundLiterals = r, params, lit
 			}
 			pathKnown = true
 		}
 		best = max(best, n)
+	}
+	if found != nil && foundLiterals == mostLiterals {
+		return found, foundParams, nil
 	}
 	if pathKnown {
 		return nil, nil, newGraphError(http.StatusMethodNotAllowed, codeBadRequest, msgMethodNotAllowed)
@@ -87,11 +96,47 @@ func (r *route) matchPath(segs []string) (int, map[string]string) {
 			params[pat[1:len(pat)-1]] = segs[i]
 			continue
 		}
+		if name, value, ok := matchKeySegment(pat, segs[i]); ok {
+			// An alternate-key segment such as groups(uniqueName='{key}').
+			if params == nil {
+				params = map[string]string{}
+			}
+			params[name] = value
+			continue
+		}
 		if !strings.EqualFold(pat, segs[i]) {
 			return i, nil
 		}
 	}
 	return len(r.segs), params
+}
+
+// literals counts the pattern's segments that are not whole-segment parameters.
+func (r *route) literals() int {
+	n := 0
+	for _, s := range r.segs {
+		if !strings.HasPrefix(s, "{") {
+			n++
+		}
+	}
+	return n
+}
+
+// matchKeySegment matches a pattern segment with an embedded parameter, prefix{name}suffix (the OData
+// alternate-key form, e.g. groups(uniqueName='{key}')), against seg. Prefix and suffix compare
+// case-insensitively; the parameter must not be empty.
+func matchKeySegment(pat, seg string) (name, value string, ok bool) {
+	open := strings.IndexByte(pat, '{')
+	end := strings.IndexByte(pat, '}')
+	if open <= 0 || end < open {
+		return "", "", false
+	}
+	prefix, suffix := pat[:open], pat[end+1:]
+	if len(seg) <= len(prefix)+len(suffix) || !strings.EqualFold(seg[:len(prefix)], prefix) ||
+		!strings.EqualFold(seg[len(seg)-len(suffix):], suffix) {
+		return "", "", false
+	}
+	return pat[open+1 : end], seg[len(prefix) : len(seg)-len(suffix)], true
 }
 
 // allowed reports whether roles grant the route.

@@ -28,8 +28,12 @@ type Options struct {
 	SaveInterval time.Duration
 	// Logger receives request logs at debug level and errors; nil discards.
 	Logger *slog.Logger
-	// Now is the clock (token lifetimes, createdDateTime); nil means time.Now.
+	// Now is the clock (token lifetimes, createdDateTime, throttling buckets, replication lag); nil
+	// means time.Now.
 	Now func() time.Time
+	// DeltaTokenLifetime is how long delta and skip tokens of users/delta and groups/delta stay valid
+	// (measured with Now); 0 means Graph's seven days.
+	DeltaTokenLifetime time.Duration
 }
 
 // URLs are a started server's endpoints. The Entra authority host for azidentity is GraphURL + "/".
@@ -51,6 +55,7 @@ type Server struct {
 	vault       *vault
 	counters    *counters
 	graphRoutes *router
+	controls    *controls // throttling, faults, replication lag, time scale (controls.go)
 
 	mu       sync.Mutex
 	graphURL string
@@ -97,15 +102,25 @@ func New(cfg *Config, opts *Options) (*Server, error) {
 		for _, u := range seedUsers(&cfg.Tenants[i], t.defaultDomainLocked()) {
 			t.users.add(u)
 		}
+		// Guests, managers, groups and the delta change log (seed_groups.go).
+		t.initDirectoryLocked(&cfg.Tenants[i], s.opts.DeltaTokenLifetime)
+		t.seedPoliciesLocked(&cfg.Tenants[i]) // apps, service principals, named locations, CA, roles (seed_policies.go)
 		t.mu.Unlock()
 	}
 	s.vault = newVault(cfg.Vault)
+	if err := s.initControls(cfg); err != nil {
+		return nil, err
+	}
 	if err := s.loadState(s.opts.StateDir); err != nil {
 		return nil, fmt.Errorf("simulator state: %w", err)
 	}
 	s.graphRoutes = &router{}
 	s.addUserRoutes(s.graphRoutes)
 	s.addDomainRoutes(s.graphRoutes)
+	s.addBatchRoutes(s.graphRoutes)
+	// Groups, membership, delta, invitations, manager, getByIds (directory_routes.go).
+	s.addDirectoryRoutes(s.graphRoutes)
+	s.addConfigObjectRoutes(s.graphRoutes) // applications, service principals, CA, roles (objects.go)
 	return s, nil
 }
 

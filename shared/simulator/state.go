@@ -25,6 +25,11 @@ type tenantState struct {
 	Users        []*User   `json:"users"`
 	DeletedUsers []*User   `json:"deletedUsers"`
 	Domains      []*Domain `json:"domains"`
+	// Groups are absent from files saved before groups existed: the tenant then keeps its seeded ones.
+	Groups        []*Group `json:"groups"`
+	DeletedGroups []*Group `json:"deletedGroups"`
+	// Objects are applications, service principals, conditional access and roles (objects_state.go).
+	Objects *objectsState `json:"objects,omitempty"`
 }
 
 type vaultState struct {
@@ -76,6 +81,16 @@ func (t *Tenant) restore(ts *tenantState) {
 	for _, u := range ts.DeletedUsers {
 		t.deletedUsers[u.ID] = u
 	}
+	t.restoreObjectsLocked(ts.Objects)
+	if ts.Groups != nil {
+		t.groups, t.deletedGroups = newGroupCollection(), map[string]*Group{}
+		for _, g := range ts.Groups {
+			t.groups.add(g)
+		}
+		for _, g := range ts.DeletedGroups {
+			t.deletedGroups[g.ID] = g
+		}
+	}
 	for _, d := range ts.Domains {
 		i := slices.IndexFunc(t.domains, func(x *Domain) bool { return strings.EqualFold(x.ID, d.ID) })
 		if i >= 0 {
@@ -111,7 +126,8 @@ func (s *Server) saveState(dir string) error {
 	st := stateFile{SavedAt: s.now().UTC(), Tenants: map[string]*tenantState{}}
 	for _, t := range s.store.tenants {
 		t.mu.RLock()
-		ts := &tenantState{Users: t.users.list(), Domains: append([]*Domain(nil), t.domains...)}
+		ts := &tenantState{Users: t.users.list(), Domains: append([]*Domain(nil), t.domains...),
+			Groups: t.groups.list(), DeletedGroups: t.deletedGroupsLocked(), Objects: t.objectsStateLocked()}
 		for _, u := range t.deletedUsers {
 			ts.DeletedUsers = append(ts.DeletedUsers, u)
 		}

@@ -22,6 +22,13 @@ type Tenant struct {
 	domains      []*Domain
 	clients      map[string]*client // by lower-case client id
 	version      uint64             // bumped on every change; drives persistence
+	repl         *replication       // replication lag of new objects (lag.go); own lock
+
+	groups        *groupCollection
+	deletedGroups map[string]*Group // soft-deleted Microsoft 365 groups, by id
+	changes       *changeLog        // users and groups changes, for delta queries
+
+	objs *tenantObjects // applications, service principals, conditional access, roles (objects.go)
 }
 
 // client is an application's service principal in a tenant. The secret is kept only as a hash.
@@ -49,6 +56,7 @@ func newTenant(tc *TenantConfig) *Tenant {
 		deletedUsers: map[string]*User{},
 		clients:      map[string]*client{},
 	}
+	t.groups, t.deletedGroups, t.changes = newGroupCollection(), map[string]*Group{}, newChangeLog()
 	if t.DisplayName == "" {
 		t.DisplayName = tc.Name
 	}
@@ -68,6 +76,7 @@ func newTenant(tc *TenantConfig) *Tenant {
 			secretHash:  sha256.Sum256([]byte(cc.Secret)),
 		}
 	}
+	t.initObjects()
 	return t
 }
 

@@ -42,6 +42,28 @@ type User struct {
 	ForceChangePassword bool `json:"forceChangePasswordNextSignIn,omitempty"`
 	// PasswordHash is a salted PBKDF2 hash; the clear password is never kept.
 	PasswordHash string `json:"passwordHash,omitempty"`
+	// ManagerID is the id of the user's manager (the manager navigation property), or "".
+	ManagerID string `json:"managerId,omitempty"`
+	// External (B2B) identity: externalUserState is PendingAcceptance or Accepted for invited users,
+	// creationType is Invitation for users an invitation created.
+	ExternalUserState               string           `json:"externalUserState,omitempty"`
+	ExternalUserStateChangeDateTime *time.Time       `json:"externalUserStateChangeDateTime,omitempty"`
+	CreationType                    string           `json:"creationType,omitempty"`
+	Identities                      []ObjectIdentity `json:"identities,omitempty"`
+}
+
+// ObjectIdentity is one sign-in identity of a user
+// (https://learn.microsoft.com/graph/api/resources/objectidentity).
+type ObjectIdentity struct {
+	SignInType       string `json:"signInType"`
+	Issuer           string `json:"issuer"`
+	IssuerAssignedID string `json:"issuerAssignedId,omitempty"`
+}
+
+// isExternal reports whether the user signs in with an identity from outside the tenant: a B2B user,
+// recognisable by its #EXT# user principal name or its invitation state.
+func (u *User) isExternal() bool {
+	return strings.Contains(strings.ToUpper(u.UserPrincipalName), "#EXT#") || u.ExternalUserState != ""
 }
 
 func strProp(name string, get func(*User) string, v1 bool, f filterSupport) prop[User] {
@@ -87,7 +109,18 @@ var userSchema = newSchema("User", "microsoft.graph.user", []prop[User]{
 	strProp("usageLocation", func(u *User) string { return u.UsageLocation }, false, filterEqStarts),
 	{name: "userPrincipalName", get: func(u *User) any { return u.UserPrincipalName }, v1Default: true, filter: filterEqStarts, orderBy: true},
 	strProp("userType", func(u *User) string { return u.UserType }, false, filterEq),
+	strProp("creationType", func(u *User) string { return u.CreationType }, false, filterEq),
+	strProp("externalUserState", func(u *User) string { return u.ExternalUserState }, false, filterEq),
+	{name: "externalUserStateChangeDateTime", get: func(u *User) any { return timeOrZero(u.ExternalUserStateChangeDateTime) }, filter: filterAdvancedOn},
+	{name: "identities", get: func(u *User) any { return identitiesOrEmpty(u.Identities) }},
 })
+
+func identitiesOrEmpty(ids []ObjectIdentity) []ObjectIdentity {
+	if ids == nil {
+		return []ObjectIdentity{}
+	}
+	return ids
+}
 
 func timeOrZero(t *time.Time) time.Time {
 	if t == nil {

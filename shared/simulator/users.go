@@ -38,6 +38,7 @@ func listUsers(c *call) *graphError {
 	c.tenant.mu.RLock()
 	items := c.tenant.users.list()
 	c.tenant.mu.RUnlock()
+	items = visibleOnly(c.tenant, items, userID) // replication lag (lag.go)
 	writeList(c, userSchema, "users", items, lq, userID)
 	return nil
 }
@@ -55,7 +56,7 @@ func getUser(c *call) *graphError {
 	c.tenant.mu.RLock()
 	u := c.tenant.users.get(key)
 	c.tenant.mu.RUnlock()
-	if u == nil {
+	if u == nil || !c.tenant.visible(u.ID) {
 		return errNotFound(key)
 	}
 	body := userSchema.project(u, sel, c.version)
@@ -101,6 +102,8 @@ func createUser(c *call) *graphError {
 	gerr = t.checkUserLocked(u, nil)
 	if gerr == nil {
 		t.users.add(u)
+		t.markCreated(u.ID)
+		t.logUserLocked(nil, u, u.CreatedDateTime)
 		t.touchLocked()
 	}
 	t.mu.Unlock()
@@ -143,7 +146,8 @@ func updateUser(c *call) *graphError {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	cur := t.users.get(key)
-	if cur == nil {
+	if cur == nil || !t.visible(cur.ID) {
+		// Stricter than the service, which may route a write to the replica that has the new user.
 		return errNotFound(key)
 	}
 	next := *cur
@@ -158,6 +162,7 @@ func updateUser(c *call) *graphError {
 	}
 	t.users.remove(cur)
 	t.users.add(&next)
+	t.logUserLocked(cur, &next, c.srv.now().UTC())
 	t.touchLocked()
 	c.w.WriteHeader(http.StatusNoContent)
 	return nil
@@ -171,12 +176,15 @@ func deleteUser(c *call) *graphError {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	cur := t.users.get(key)
-	if cur == nil {
+	if cur == nil || !t.visible(cur.ID) {
+		// Stricter than the service, which may route a write to the replica that has the new user.
 		return errNotFound(key)
 	}
 	gone := *cur
 	now := c.srv.now().UTC().Truncate(1e9)
 	gone.DeletedDateTime = &now
+	t.removeObjectRefsLocked(cur.ID, now) // a deleted user leaves its groups and its reports' manager
+	t.logUserLocked(cur, nil, now)
 	t.users.remove(cur)
 	t.deletedUsers[gone.ID] = &gone
 	t.touchLocked()
@@ -192,13 +200,17 @@ func (t *Tenant) checkUserLocked(u *User, self *User) *graphError {
 		return errBadRequest("The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization.").
 			withDetail("userPrincipalName", codeInvalidValue)
 	}
-	if _, mailDomain, _ := strings.Cut(u.Mail, "@"); u.Mail != "" && (self == nil || u.Mail != self.Mail) && !t.hasDomainLocked(mailDomain, true) {
+	// A B2B user's mail is its home address, on another organization's domain (invitation-post).
+	if _, mailDomain, _ := strings.Cut(u.Mail, "@"); u.Mail != "" && !u.isExternal() && (self == nil || u.Mail != self.Mail) && !t.hasDomainLocked(mailDomain, true) {
 		// Docs are silent on mail outside the tenant's verified domains for member users; the stricter
 		// choice is to refuse it like an unverified UPN domain.
 		return errBadRequest("Property mail is invalid.").withDetail("mail", codeInvalidValue)
 	}
 	if prop := t.users.conflict(u, self); prop != "" {
 		return errConflict(prop)
+	}
+	if t.groupProxyConflictLocked(u.ProxyAddresses) {
+		return errConflict("proxyAddresses")
 	}
 	return nil
 }
