@@ -127,3 +127,37 @@ func TestLedgerAndIDMapRoundTripWithGuestKeys(t *testing.T) {
 		t.Fatalf("GetIDMap = %+v, %v", m, err)
 	}
 }
+
+func TestBatchedLedgerAndIDMapOperations(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	var entries []LedgerEntry
+	var keys []string
+	for i := 0; i < 130; i++ { // more than one transaction and more than one query
+		key := fmt.Sprintf("user%03d@contoso.example", i)
+		if i == 7 {
+			key = "o'brien#EXT#@contoso.example"
+		}
+		keys = append(keys, key)
+		entries = append(entries, LedgerEntry{Wave: "wb", Phase: "users", Key: key, Line: i + 2, Status: "Creating"})
+	}
+	entries = append(entries, LedgerEntry{Wave: "wb", Phase: "users", Key: keys[0], Line: 2, Status: "Created"}) // same key twice
+	if err := s.PutLedgers(ctx, entries); err != nil {
+		t.Fatalf("PutLedgers: %v", err)
+	}
+	got, err := s.GetLedgers(ctx, "wb", "users", append(keys, "absent@contoso.example"))
+	if err != nil {
+		t.Fatalf("GetLedgers: %v", err)
+	}
+	if len(got) != 130 || got[keys[0]].Status != "Created" || got[keys[7]].Line != 9 {
+		t.Fatalf("read %d entries; first %+v; quoted %+v", len(got), got[keys[0]], got[keys[7]])
+	}
+	if err := s.PutIDMaps(ctx, []IDMapping{{Migration: "mb", Type: "users", SourceID: "s1", TargetID: "t1"},
+		{Migration: "mb", Type: "users", SourceID: "s2", TargetID: "t2", Created: true}}); err != nil {
+		t.Fatalf("PutIDMaps: %v", err)
+	}
+	maps, err := s.GetIDMaps(ctx, "mb", "users", []string{"s1", "s2", "s3"})
+	if err != nil || len(maps) != 2 || !maps["s2"].Created || maps["s1"].TargetID != "t1" {
+		t.Fatalf("GetIDMaps = %+v, %v", maps, err)
+	}
+}

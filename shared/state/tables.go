@@ -179,3 +179,120 @@ func list[T any](ctx context.Context, t *aztables.Client, pk string) iter.Seq2[T
 
 func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
 func isConflict(err error) bool { return errors.Is(err, ErrConflict) }
+
+// maxTransaction is the most operations one entity group transaction may hold
+// (https://learn.microsoft.com/rest/api/storageservices/performing-entity-group-transactions).
+const maxTransaction = 100
+
+// GetLedgers reads the entries of keys in one wave phase with one query per 20 keys; keys never
+// recorded are absent from the map.
+func (s *Store) GetLedgers(ctx context.Context, waveID, phase string, keys []string) (map[string]LedgerEntry, error) {
+	out := make(map[string]LedgerEntry, len(keys))
+	err := getMany(ctx, s.ledger, ledgerPK(waveID, phase), keys, func(e LedgerEntry) { out[e.Key] = e })
+	return out, err
+}
+
+// PutLedgers upserts entries in as few transactions as their partitions allow. Each transaction is
+// atomic; together they are not, which is fine for a reconcile that re-reads on retry.
+func (s *Store) PutLedgers(ctx context.Context, entries []LedgerEntry) error {
+	now := time.Now().UTC()
+	rows := make([]keyed, len(entries))
+	for i := range entries {
+		entries[i].UpdatedUtc = now
+		rows[i] = keyed{ledgerPK(entries[i].Wave, entries[i].Phase), TableKey(entries[i].Key), entries[i]}
+	}
+	return putMany(ctx, s.ledger, rows)
+}
+
+// GetIDMaps reads the mappings of several source objects; unmapped ones are absent from the map.
+func (s *Store) GetIDMaps(ctx context.Context, migration, typ string, sourceIDs []string) (map[string]IDMapping, error) {
+	out := make(map[string]IDMapping, len(sourceIDs))
+	err := getMany(ctx, s.idmap, idmapPK(migration, typ), sourceIDs, func(m IDMapping) { out[m.SourceID] = m })
+	return out, err
+}
+
+// PutIDMaps upserts mappings in as few transactions as their partitions allow.
+func (s *Store) PutIDMaps(ctx context.Context, ms []IDMapping) error {
+	rows := make([]keyed, len(ms))
+	for i, m := range ms {
+		rows[i] = keyed{idmapPK(m.Migration, m.Type), TableKey(m.SourceID), m}
+	}
+	return putMany(ctx, s.idmap, rows)
+}
+
+type keyed struct {
+	pk, rk string
+	v      any
+}
+
+// getMany queries one partition for a set of row keys, 20 per query (filters stay short).
+func getMany[T any](ctx context.Context, t *aztables.Client, pk string, keys []string, add func(T)) error {
+	for start := 0; start < len(keys); start += 20 {
+		part := keys[start:min(start+20, len(keys))]
+		clauses := make([]string, len(part))
+		for i, k := range part {
+			clauses[i] = "RowKey eq '" + strings.ReplaceAll(TableKey(k), "'", "''") + "'"
+		}
+		filter := "PartitionKey eq '" + strings.ReplaceAll(pk, "'", "''") + "' and (" + strings.Join(clauses, " or ") + ")"
+		pager := t.NewListEntitiesPager(&aztables.ListEntitiesOptions{Filter: &filter})
+		for pager.More() {
+			page, err := pager.NextPage(ctx)
+			if err != nil {
+				return fmt.Errorf("querying %s: %w", pk, translate(err))
+			}
+			for _, raw := range page.Entities {
+				var v T
+				if err := json.Unmarshal(raw, &v); err != nil {
+					return fmt.Errorf("decoding entity of %s: %w", pk, err)
+				}
+				add(v)
+			}
+		}
+	}
+	return nil
+}
+
+// putMany upserts rows grouped by partition, up to maxTransaction per transaction.
+func putMany(ctx context.Context, t *aztables.Client, rows []keyed) error {
+	byPK := map[string][]aztables.TransactionAction{}
+	var order []string
+	for _, r := range rows {
+		body, err := entityJSON(r.pk, r.rk, r.v)
+		if err != nil {
+			return err
+		}
+		if _, ok := byPK[r.pk]; !ok {
+			order = append(order, r.pk)
+		}
+		byPK[r.pk] = append(byPK[r.pk], aztables.TransactionAction{ActionType: aztables.TransactionTypeInsertReplace, Entity: body})
+	}
+	for _, pk := range order {
+		actions := dedupeLast(byPK[pk])
+		for start := 0; start < len(actions); start += maxTransaction {
+			part := actions[start:min(start+maxTransaction, len(actions))]
+			if _, err := t.SubmitTransaction(ctx, part, nil); err != nil {
+				return fmt.Errorf("writing %d entities of %s: %w", len(part), pk, translate(err))
+			}
+		}
+	}
+	return nil
+}
+
+// dedupeLast keeps the last action per row key: a transaction may not touch an entity twice.
+func dedupeLast(actions []aztables.TransactionAction) []aztables.TransactionAction {
+	last := map[string]int{}
+	for i, a := range actions {
+		var k struct{ RowKey string }
+		_ = json.Unmarshal(a.Entity, &k)
+		last[k.RowKey] = i
+	}
+	out := make([]aztables.TransactionAction, 0, len(last))
+	for i, a := range actions {
+		var k struct{ RowKey string }
+		_ = json.Unmarshal(a.Entity, &k)
+		if last[k.RowKey] == i {
+			out = append(out, a)
+		}
+	}
+	return out
+}

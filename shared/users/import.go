@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
@@ -35,33 +36,93 @@ type Importer struct {
 	MaxAttempts int
 }
 
-// Import reconciles every user of the snapshot and returns the chunk's tallies. It returns an error
-// wrapping ErrRetryLater when at least one user should be tried again.
+// createConcurrency is how many creates of one chunk are in flight at once. The transport's write
+// pacer, not this number, sets the pace; a few in flight hide Graph's latency.
+const createConcurrency = 4
+
+// Import reconciles every user of the snapshot and returns the chunk's tallies. Storage is read and
+// written per chunk (one query and one transaction for the ledger, the same for the id map), not per
+// user. It returns an error wrapping ErrRetryLater when at least one user should be tried again.
 func (im *Importer) Import(ctx context.Context, snap *Snapshot) (wave.Counts, error) {
+	keys := make([]string, len(snap.Users))
+	ids := make([]string, len(snap.Users))
+	for i, ex := range snap.Users {
+		keys[i], ids[i] = ex.Row.Source, ex.User.ID
+	}
+	ledger, err := im.Store.GetLedgers(ctx, snap.Wave, Type, keys)
+	if err != nil {
+		return wave.Counts{}, err
+	}
+	mapped, err := im.Store.GetIDMaps(ctx, im.Migration, Type, ids)
+	if err != nil {
+		return wave.Counts{}, err
+	}
 	var counts wave.Counts
+	var writes []state.LedgerEntry
 	for _, m := range snap.Missing {
-		e := state.LedgerEntry{Wave: snap.Wave, Phase: Type, Key: m.Row.Source, Line: m.Row.Line,
-			Status: wave.ObjFailed, Attempts: 1, LastError: m.Reason, TargetKey: m.Row.Destination}
-		if err := im.Store.PutLedger(ctx, e); err != nil {
-			return counts, err
-		}
+		writes = append(writes, state.LedgerEntry{Wave: snap.Wave, Phase: Type, Key: m.Row.Source, Line: m.Row.Line,
+			Status: wave.ObjFailed, Attempts: 1, LastError: m.Reason, TargetKey: m.Row.Destination})
 		counts.Failed++
 	}
-	retry := 0
-	for _, ex := range snap.Users {
-		status, err := im.importOne(ctx, snap.Wave, ex)
-		switch {
-		case errors.Is(err, ErrRetryLater):
-			retry++
-		case err != nil:
-			return counts, err // storage failure: the whole step is retried
-		case status == wave.ObjCreated:
-			counts.Created++
-		case status == wave.ObjMatched:
-			counts.Matched++
-		default:
-			counts.Failed++
+	var todo []int
+	entries := make([]state.LedgerEntry, len(snap.Users))
+	for i, ex := range snap.Users {
+		e := ledger[ex.Row.Source]
+		e.Wave, e.Phase, e.Key, e.Line = snap.Wave, Type, ex.Row.Source, ex.Row.Line
+		e.SourceID, e.TargetKey = ex.User.ID, ex.Row.Destination
+		if m, ok := mapped[ex.User.ID]; ok {
+			if settled(&e, m, snap.Wave) {
+				writes = append(writes, e)
+			}
+			counts = tally(counts, e.Status)
+			entries[i] = e
+			continue
 		}
+		// Record intent before the write, so that a retry after a crash can tell our own earlier
+		// create from an account that already existed.
+		e.Attempts++
+		if e.IntentUtc.IsZero() {
+			e.IntentUtc = time.Now().UTC()
+		}
+		e.Status = wave.ObjCreating
+		entries[i] = e
+		writes = append(writes, e)
+		todo = append(todo, i)
+	}
+	if err := im.Store.PutLedgers(ctx, writes); err != nil {
+		return counts, err
+	}
+	results := im.createAll(ctx, snap, entries, todo)
+	var maps []state.IDMapping
+	var finals []state.LedgerEntry
+	retry := 0
+	for _, r := range results {
+		e := entries[r.index]
+		switch {
+		case r.err == nil:
+			maps = append(maps, state.IDMapping{Migration: im.Migration, Type: Type, SourceID: e.SourceID,
+				TargetID: r.targetID, Created: r.created, Wave: snap.Wave})
+			e.TargetID, e.LastError, e.Status = r.targetID, "", wave.ObjMatched
+			if r.created {
+				e.Status = wave.ObjCreated
+			}
+		case im.retryable(e, r.err):
+			e.LastError, e.Status = graph.Describe(r.err), wave.ObjCreating
+			retry++
+		default:
+			e.LastError, e.Status = graph.Describe(r.err), wave.ObjFailed
+		}
+		finals = append(finals, e)
+		if e.Status != wave.ObjCreating {
+			counts = tally(counts, e.Status)
+		}
+	}
+	// The id map first: once it holds a user, a rerun never creates that user again.
+	if err := im.Store.PutIDMaps(ctx, maps); err != nil {
+		return counts, err
+	}
+	if err := im.Store.PutLedgers(ctx, finals); err != nil {
+		return counts, err
 	}
 	if retry > 0 {
 		return counts, fmt.Errorf("%d of %d users: %w", retry, len(snap.Users), ErrRetryLater)
@@ -69,83 +130,65 @@ func (im *Importer) Import(ctx context.Context, snap *Snapshot) (wave.Counts, er
 	return counts, nil
 }
 
-// importOne converges one user and returns its final ledger status.
-func (im *Importer) importOne(ctx context.Context, waveID string, ex Exported) (string, error) {
-	if m, err := im.Store.GetIDMap(ctx, im.Migration, Type, ex.User.ID); err == nil {
-		return im.alreadyMapped(ctx, waveID, ex, m)
-	} else if !errors.Is(err, state.ErrNotFound) {
-		return "", err
-	}
-	entry, err := im.Store.GetLedger(ctx, waveID, Type, ex.Row.Source)
-	if err != nil && !errors.Is(err, state.ErrNotFound) {
-		return "", err
-	}
-	entry.Wave, entry.Phase, entry.Key, entry.Line = waveID, Type, ex.Row.Source, ex.Row.Line
-	entry.SourceID, entry.TargetKey = ex.User.ID, ex.Row.Destination
-	entry.Attempts++
-	if entry.IntentUtc.IsZero() {
-		entry.IntentUtc = time.Now().UTC()
-	}
-	entry.Status = wave.ObjCreating
-	// Record intent before the write, so that a retry after a crash can tell our own earlier create
-	// from an account that already existed.
-	if err := im.Store.PutLedger(ctx, entry); err != nil {
-		return "", err
-	}
-	targetID, created, err := im.createOrMatch(ctx, waveID, ex, entry)
-	if err != nil {
-		return im.fail(ctx, entry, err)
-	}
-	if err := im.Store.PutIDMap(ctx, state.IDMapping{Migration: im.Migration, Type: Type, SourceID: ex.User.ID,
-		TargetID: targetID, Created: created, Wave: waveID}); err != nil {
-		return "", err
-	}
-	entry.TargetID, entry.LastError, entry.Status = targetID, "", wave.ObjMatched
-	if created {
-		entry.Status = wave.ObjCreated
-	}
-	return entry.Status, im.Store.PutLedger(ctx, entry)
+type createResult struct {
+	index    int
+	targetID string
+	created  bool
+	err      error
 }
 
-// alreadyMapped handles a user the id map already knows: done by this wave before (a redelivered
-// step) or by an earlier wave (then it counts as matched here).
-func (im *Importer) alreadyMapped(ctx context.Context, waveID string, ex Exported, m state.IDMapping) (string, error) {
+// createAll runs createOrMatch for the users at todo, a few at a time.
+func (im *Importer) createAll(ctx context.Context, snap *Snapshot, entries []state.LedgerEntry, todo []int) []createResult {
+	results := make([]createResult, len(todo))
+	sem := make(chan struct{}, createConcurrency)
+	var wg sync.WaitGroup
+	for j, i := range todo {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			id, created, err := im.createOrMatch(ctx, snap.Wave, snap.Users[i], entries[i])
+			results[j] = createResult{index: i, targetID: id, created: created, err: err}
+		}()
+	}
+	wg.Wait()
+	return results
+}
+
+// settled brings the ledger entry of a user the id map already knows in line with it: done by this
+// wave before (a redelivered step) or by an earlier wave (then it counts as matched here). It
+// reports whether the entry changed.
+func settled(e *state.LedgerEntry, m state.IDMapping, waveID string) bool {
 	status := wave.ObjMatched
 	if m.Created && m.Wave == waveID {
 		status = wave.ObjCreated
 	}
-	entry, err := im.Store.GetLedger(ctx, waveID, Type, ex.Row.Source)
-	if err != nil && !errors.Is(err, state.ErrNotFound) {
-		return "", err
+	if e.Status == status && e.TargetID == m.TargetID {
+		return false
 	}
-	if entry.Status == status && entry.TargetID == m.TargetID {
-		return status, nil
+	e.TargetID, e.Status, e.LastError = m.TargetID, status, ""
+	if e.Attempts == 0 {
+		e.Attempts = 1
 	}
-	entry.Wave, entry.Phase, entry.Key, entry.Line = waveID, Type, ex.Row.Source, ex.Row.Line
-	entry.SourceID, entry.TargetID, entry.TargetKey, entry.Status, entry.LastError =
-		ex.User.ID, m.TargetID, ex.Row.Destination, status, ""
-	if entry.Attempts == 0 {
-		entry.Attempts = 1
-	}
-	return status, im.Store.PutLedger(ctx, entry)
+	return true
 }
 
-// fail records a failure: passing ones with attempts left ask for a retry, the rest are final.
-func (im *Importer) fail(ctx context.Context, entry state.LedgerEntry, cause error) (string, error) {
-	entry.LastError = graph.Describe(cause)
+// retryable says whether a failed user should be tried again on the step's next delivery.
+func (im *Importer) retryable(e state.LedgerEntry, cause error) bool {
 	var perm permanentError
-	retry := !errors.As(cause, &perm) && graph.IsRetryable(cause) && entry.Attempts < max(im.MaxAttempts, 1)
-	entry.Status = wave.ObjFailed
-	if retry {
-		entry.Status = wave.ObjCreating
+	return !errors.As(cause, &perm) && graph.IsRetryable(cause) && e.Attempts < max(im.MaxAttempts, 1)
+}
+
+func tally(c wave.Counts, status string) wave.Counts {
+	switch status {
+	case wave.ObjCreated:
+		c.Created++
+	case wave.ObjMatched:
+		c.Matched++
+	default:
+		c.Failed++
 	}
-	if err := im.Store.PutLedger(ctx, entry); err != nil {
-		return "", err
-	}
-	if retry {
-		return "", fmt.Errorf("user %s: %w: %w", entry.Key, ErrRetryLater, cause)
-	}
-	return wave.ObjFailed, nil
+	return c
 }
 
 // createOrMatch creates the target user, or finds the existing one on a UPN conflict. created is
