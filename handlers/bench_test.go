@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -102,6 +103,7 @@ func runWaveBenchmark(b *testing.B, n int, scale float64) {
 	b.ReportMetric(100*float64(c.Throttled)/float64(max(c.Requests, 1)), "%throttled")
 	b.ReportMetric(float64(lost), "lost")
 	b.ReportMetric(float64(extra), "duplicates")
+	cpu := cpuSeconds(s)
 	peaks := peakRSS(s)
 	worst := 0.0
 	for name, mib := range peaks {
@@ -113,6 +115,7 @@ func runWaveBenchmark(b *testing.B, n int, scale float64) {
 	fmt.Printf("  write-quota bound %s -> %.3fx the bound (target <= 1.1x)\n", bound.Round(time.Millisecond), elapsed.Seconds()/bound.Seconds())
 	fmt.Printf("  requests %d, throttled %d -> %.3f%% (target < 1%%)\n", c.Requests, c.Throttled, 100*float64(c.Throttled)/float64(max(c.Requests, 1)))
 	fmt.Printf("  lost %d, duplicates %d; peak memory MiB %v (target < 512 each)\n", lost, extra, peaks)
+	fmt.Printf("  CPU seconds by process %v over %.0f s wall on %d cores\n", cpu, elapsed.Seconds(), runtime.NumCPU())
 }
 
 // benchTenants is a tenants file with n source users and throttling on, time compressed by scale.
@@ -171,6 +174,31 @@ func peakRSS(s *localstack.Stack) map[string]float64 {
 		}
 	}
 	return out
+}
+
+// cpuSeconds reads user+system CPU time of each stack process (and the handler) from /proc.
+func cpuSeconds(s *localstack.Stack) map[string]float64 {
+	out := map[string]float64{}
+	for name, pid := range s.PIDs() {
+		out[name] = procCPU(pid)
+		if name == "funchost" {
+			for _, child := range children(pid) {
+				out["handler"] += procCPU(child)
+			}
+		}
+	}
+	return out
+}
+
+func procCPU(pid int) float64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	fields := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+2:]))
+	utime, _ := strconv.ParseFloat(fields[11], 64)
+	stime, _ := strconv.ParseFloat(fields[12], 64)
+	return (utime + stime) / 100 // clock ticks; USER_HZ is 100 on Linux
 }
 
 func vmHWM(pid int) float64 {
