@@ -16,16 +16,17 @@ import (
 )
 
 type stackFlags struct {
-	bin, tenants, source, target, logFile *string
+	bin, tenants, source, target, logFile, simState *string
 }
 
 func addStackFlags(fs *flag.FlagSet) stackFlags {
 	return stackFlags{
-		bin:     fs.String("bin", "bin", "folder with handler, funchost and tenantsim"),
-		tenants: fs.String("tenants", "demo/tenants.json", "simulator tenants file"),
-		source:  fs.String("source", "contoso", "source tenant name in the tenants file"),
-		target:  fs.String("target", "fabrikam", "target tenant name in the tenants file"),
-		logFile: fs.String("log", ".local/stack.log", "where the stack's processes log"),
+		bin:      fs.String("bin", "bin", "folder with handler, funchost and tenantsim"),
+		tenants:  fs.String("tenants", "demo/tenants.json", "simulator tenants file"),
+		source:   fs.String("source", "contoso", "source tenant name in the tenants file"),
+		target:   fs.String("target", "fabrikam", "target tenant name in the tenants file"),
+		logFile:  fs.String("log", ".local/stack.log", "where the stack's processes log"),
+		simState: fs.String("sim-state", "", "simulator state folder: simulated tenants survive a restart"),
 	}
 }
 
@@ -40,7 +41,7 @@ func (f stackFlags) start(ctx context.Context) (*localstack.Stack, io.Closer, er
 	bin, _ := filepath.Abs(*f.bin)
 	tenants, _ := filepath.Abs(*f.tenants)
 	s, err := localstack.StartStack(ctx, localstack.StackOptions{BinDir: bin, Tenants: tenants,
-		Source: *f.source, Target: *f.target, Logs: logs})
+		Source: *f.source, Target: *f.target, Logs: logs, SimState: *f.simState})
 	if err != nil {
 		logs.Close()
 		return nil, nil, fmt.Errorf("%w (see %s)", err, *f.logFile)

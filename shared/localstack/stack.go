@@ -30,6 +30,8 @@ type StackOptions struct {
 	Logs io.Writer
 	// Env adds app settings for the handler (e.g. tighter Graph pacing in tests).
 	Env map[string]string
+	// SimState, when set, is the simulator's state folder: tenants, settings and CA survive a restart.
+	SimState string
 }
 
 // Stack is the embedded local stack: Azurite, the tenant simulator and the local Functions host
@@ -102,8 +104,12 @@ func (s *Stack) pickTenants(cfg *simulator.Config, source, target string) error 
 func (s *Stack) startSimulator(ctx context.Context, o StackOptions) error {
 	ready := filepath.Join(s.dir, "sim-ready.json")
 	s.CAFile = filepath.Join(s.dir, "sim-ca.pem")
-	cmd := exec.Command(filepath.Join(o.BinDir, "tenantsim"), "-config", o.Tenants,
-		"-addr", "127.0.0.1:0", "-vault-addr", "127.0.0.1:0", "-ca-out", s.CAFile, "-ready-file", ready)
+	args := []string{"-config", o.Tenants, "-addr", "127.0.0.1:0", "-vault-addr", "127.0.0.1:0",
+		"-ca-out", s.CAFile, "-ready-file", ready}
+	if o.SimState != "" {
+		args = append(args, "-state", o.SimState)
+	}
+	cmd := exec.Command(filepath.Join(o.BinDir, "tenantsim"), args...)
 	if err := s.start(cmd, o.Logs); err != nil {
 		return fmt.Errorf("starting tenantsim: %w", err)
 	}
