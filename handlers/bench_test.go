@@ -23,6 +23,7 @@ import (
 	"t2t/shared/ops"
 	"t2t/shared/state"
 	"t2t/shared/users"
+	"t2t/shared/wave"
 )
 
 // The write quota per app per tenant: 3,000 writes per 150 s (DESIGN section 7).
@@ -92,7 +93,7 @@ func runWaveBenchmark(b *testing.B, n int, scale float64) {
 	}
 	extra = len(target) - 40 - st.Report.Users.Created // the target was seeded with 40 users
 	ledger := 0
-	for _, err := range store.Ledger(ctx, "bench", users.Type) {
+	for _, err := range store.Ledger(ctx, "bench", wave.VersionOf(st.Manifest), users.Type) {
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -41,7 +41,7 @@ func (a *App) StepPoison(ctx context.Context, inv *invocation) error {
 	}
 	var counts wave.Counts
 	for _, row := range rows {
-		status, err := failIfUnfinished(ctx, store, step.Wave, row)
+		status, err := failIfUnfinished(ctx, store, stepScope(step), row)
 		if err != nil {
 			return err
 		}
@@ -65,7 +65,7 @@ func poisonedRows(ctx context.Context, store *state.Store, step wave.Step) ([]ma
 		return step.Rows, nil
 	}
 	var snap users.Snapshot
-	if _, err := store.GetJSON(ctx, wave.ExportPath(step.Wave, step.Chunk), &snap); err != nil {
+	if _, err := store.GetJSON(ctx, wave.ExportPath(step.Wave, step.Version, step.Chunk), &snap); err != nil {
 		return nil, fmt.Errorf("reading the snapshot of poisoned chunk %d: %w", step.Chunk, err)
 	}
 	rows := make([]mapping.Row, 0, len(snap.Users)+len(snap.Missing))
@@ -79,15 +79,16 @@ func poisonedRows(ctx context.Context, store *state.Store, step wave.Step) ([]ma
 }
 
 // failIfUnfinished marks a row's user Failed unless the ledger already has a final status for it.
-func failIfUnfinished(ctx context.Context, store *state.Store, waveID string, row mapping.Row) (string, error) {
-	e, err := store.GetLedger(ctx, waveID, users.Type, row.Source)
+func failIfUnfinished(ctx context.Context, store *state.Store, sc state.Scope, row mapping.Row) (string, error) {
+	e, err := store.GetLedger(ctx, sc, row.Source)
 	if err != nil && !errors.Is(err, state.ErrNotFound) {
 		return "", err
 	}
 	if e.Status == wave.ObjCreated || e.Status == wave.ObjMatched || e.Status == wave.ObjFailed {
 		return e.Status, nil
 	}
-	e.Wave, e.Phase, e.Key, e.Line, e.TargetKey, e.Status = waveID, users.Type, row.Source, row.Line, row.Destination, wave.ObjFailed
+	e.Wave, e.Version, e.Phase, e.Chunk = sc.Wave, sc.Version, sc.Phase, sc.Chunk
+	e.Key, e.Line, e.TargetKey, e.Status = row.Source, row.Line, row.Destination, wave.ObjFailed
 	if e.LastError == "" {
 		e.LastError = poisonReason
 	} else {

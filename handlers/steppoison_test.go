@@ -32,8 +32,9 @@ func TestStepPoisonFailsUnfinishedObjectsAndLetsTheWaveFinish(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := state.LedgerEntry{Wave: "pw", Phase: users.Type, Key: "a@s.example", Line: 2, Status: wave.ObjCreated, Attempts: 1, TargetID: "t1"}
-	stuck := state.LedgerEntry{Wave: "pw", Phase: users.Type, Key: "b@s.example", Line: 3, Status: wave.ObjCreating, Attempts: 5,
+	sc := state.Scope{Wave: "pw", Version: "abc", Phase: users.Type, Chunk: 0}
+	done := state.LedgerEntry{Wave: "pw", Version: "abc", Phase: users.Type, Key: "a@s.example", Line: 2, Status: wave.ObjCreated, Attempts: 1, TargetID: "t1"}
+	stuck := state.LedgerEntry{Wave: "pw", Version: "abc", Phase: users.Type, Key: "b@s.example", Line: 3, Status: wave.ObjCreating, Attempts: 5,
 		LastError: "TooManyRequests: throttled"}
 	for _, e := range []state.LedgerEntry{done, stuck} {
 		if err := store.PutLedger(ctx, e); err != nil {
@@ -62,14 +63,14 @@ func TestStepPoisonFailsUnfinishedObjectsAndLetsTheWaveFinish(t *testing.T) {
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("StepPoison answered %d, %v: %+v", resp.StatusCode, err, out)
 	}
-	if got, _ := store.GetLedger(ctx, "pw", users.Type, "a@s.example"); got.Status != wave.ObjCreated {
+	if got, _ := store.GetLedger(ctx, sc, "a@s.example"); got.Status != wave.ObjCreated {
 		t.Errorf("a finished object was changed: %+v", got)
 	}
-	got, _ := store.GetLedger(ctx, "pw", users.Type, "b@s.example")
+	got, _ := store.GetLedger(ctx, sc, "b@s.example")
 	if got.Status != wave.ObjFailed || !strings.Contains(got.LastError, "throttled") || !strings.Contains(got.LastError, "steps-poison") {
 		t.Errorf("stuck object = %+v; want Failed keeping its last error", got)
 	}
-	if got, _ := store.GetLedger(ctx, "pw", users.Type, "c@s.example"); got.Status != wave.ObjFailed || got.Line != 4 {
+	if got, _ := store.GetLedger(ctx, sc, "c@s.example"); got.Status != wave.ObjFailed || got.Line != 4 {
 		t.Errorf("never-started object = %+v; want Failed with its row", got)
 	}
 	steps, _ := json.Marshal(out.Outputs["steps"])

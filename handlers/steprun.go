@@ -47,11 +47,11 @@ func (a *App) exportUsers(ctx context.Context, inv *invocation, store *state.Sto
 	if err != nil {
 		return err
 	}
-	snap, err := users.Export(ctx, src, step.Wave, step.Chunk, step.Rows)
+	snap, err := users.Export(ctx, src, stepScope(step), step.Rows)
 	if err != nil {
 		return err
 	}
-	if _, err := store.PutJSON(ctx, wave.ExportPath(step.Wave, step.Chunk), snap, state.Cond{}); err != nil {
+	if _, err := store.PutJSON(ctx, wave.ExportPath(step.Wave, step.Version, step.Chunk), snap, state.Cond{}); err != nil {
 		return err
 	}
 	inv.logf("wave %s chunk %d: exported %d users, %d missing", step.Wave, step.Chunk, len(snap.Users), len(snap.Missing))
@@ -63,7 +63,7 @@ func (a *App) exportUsers(ctx context.Context, inv *invocation, store *state.Sto
 // queues the wave's finalize step. It reads only the snapshot and the target.
 func (a *App) importUsers(ctx context.Context, inv *invocation, store *state.Store, step wave.Step) error {
 	var snap users.Snapshot
-	if _, err := store.GetJSON(ctx, wave.ExportPath(step.Wave, step.Chunk), &snap); err != nil {
+	if _, err := store.GetJSON(ctx, wave.ExportPath(step.Wave, step.Version, step.Chunk), &snap); err != nil {
 		return fmt.Errorf("reading the export snapshot: %w", err)
 	}
 	target, err := a.targetGraph()
@@ -108,6 +108,11 @@ func (a *App) chunkDone(ctx context.Context, inv *invocation, store *state.Store
 	return nil
 }
 
+// stepScope is the ledger scope of a step's users.
+func stepScope(step wave.Step) state.Scope {
+	return state.Scope{Wave: step.Wave, Version: step.Version, Phase: users.Type, Chunk: step.Chunk}
+}
+
 func countChunks(ctx context.Context, store *state.Store, waveID, version, phase string) (int, error) {
 	n := 0
 	for c, err := range store.Chunks(ctx, waveID, version) {
@@ -132,7 +137,7 @@ func (a *App) finalize(ctx context.Context, inv *invocation, store *state.Store,
 		return nil
 	}
 	var entries []state.LedgerEntry
-	for e, err := range store.Ledger(ctx, step.Wave, users.Type) {
+	for e, err := range store.Ledger(ctx, step.Wave, step.Version, users.Type) {
 		if err != nil {
 			return err
 		}

@@ -277,7 +277,7 @@ func validRows(t *testing.T, data []byte) [][2]string {
 
 func assertLedger(ctx context.Context, t *testing.T, store *state.Store, want wave.Counts) {
 	var got wave.Counts
-	for e, err := range store.Ledger(ctx, "usermapping", users.Type) {
+	for e, err := range store.Ledger(ctx, "usermapping", usermappingVersion(ctx, t, store), users.Type) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -367,7 +367,7 @@ func assertSecretsKeptOnlyInVault(ctx context.Context, t *testing.T, s *localsta
 		t.Fatal(err)
 	}
 	secrets := []string{settings["T2T_CLIENT_SECRET"]}
-	for e, err := range store.Ledger(ctx, "usermapping", users.Type) {
+	for e, err := range store.Ledger(ctx, "usermapping", usermappingVersion(ctx, t, store), users.Type) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -450,6 +450,15 @@ func storageText(ctx context.Context, t *testing.T, conn string) map[string]stri
 		out["table "+table] = all.String()
 	}
 	return out
+}
+
+// usermappingVersion is the version of the demo wave's current file.
+func usermappingVersion(ctx context.Context, t testing.TB, store *state.Store) string {
+	var m wave.Manifest
+	if _, err := store.GetJSON(ctx, wave.ManifestPath("usermapping"), &m); err != nil {
+		t.Fatal(err)
+	}
+	return wave.VersionOf(&m)
 }
 
 func tail(s string, n int) string {

@@ -95,19 +95,27 @@ func TestLedgerAndIDMapRoundTripWithGuestKeys(t *testing.T) {
 	s := open(t)
 	guest := "ann_example.com#EXT#@contoso.onmicrosoft.com"
 	for i, key := range []string{guest, "bob@contoso.example"} {
-		if err := s.PutLedger(ctx, LedgerEntry{Wave: "w3", Phase: "users", Key: key, Line: i + 2, Status: "Created", Attempts: 1}); err != nil {
+		if err := s.PutLedger(ctx, LedgerEntry{Wave: "w3", Version: "v1", Phase: "users", Chunk: i, Key: key, Line: i + 2, Status: "Created", Attempts: 1}); err != nil {
 			t.Fatalf("PutLedger(%s): %v", key, err)
 		}
 	}
-	got, err := s.GetLedger(ctx, "w3", "users", guest)
+	sc := Scope{Wave: "w3", Version: "v1", Phase: "users", Chunk: 0}
+	got, err := s.GetLedger(ctx, sc, guest)
 	if err != nil || got.Key != guest || got.Line != 2 {
 		t.Fatalf("GetLedger = %+v, %v", got, err)
 	}
-	if _, err := s.GetLedger(ctx, "w3", "users", "nobody@x.example"); !errors.Is(err, ErrNotFound) {
+	if _, err := s.GetLedger(ctx, sc, "nobody@x.example"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("missing ledger entry: err = %v, want ErrNotFound", err)
 	}
 	n := 0
-	for e, err := range s.Ledger(ctx, "w3", "users") {
+	// Another version and another wave whose id extends this one's stay out of the listing.
+	for _, other := range []LedgerEntry{{Wave: "w3", Version: "v2", Phase: "users", Key: "x@y.example"},
+		{Wave: "w3-b", Version: "v1", Phase: "users", Key: "z@y.example"}} {
+		if err := s.PutLedger(ctx, other); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for e, err := range s.Ledger(ctx, "w3", "v1", "users") {
 		if err != nil {
 			t.Fatalf("Ledger: %v", err)
 		}
@@ -139,13 +147,13 @@ func TestBatchedLedgerAndIDMapOperations(t *testing.T) {
 			key = "o'brien#EXT#@contoso.example"
 		}
 		keys = append(keys, key)
-		entries = append(entries, LedgerEntry{Wave: "wb", Phase: "users", Key: key, Line: i + 2, Status: "Creating"})
+		entries = append(entries, LedgerEntry{Wave: "wb", Version: "v", Phase: "users", Key: key, Line: i + 2, Status: "Creating"})
 	}
-	entries = append(entries, LedgerEntry{Wave: "wb", Phase: "users", Key: keys[0], Line: 2, Status: "Created"}) // same key twice
+	entries = append(entries, LedgerEntry{Wave: "wb", Version: "v", Phase: "users", Key: keys[0], Line: 2, Status: "Created"}) // same key twice
 	if err := s.PutLedgers(ctx, entries); err != nil {
 		t.Fatalf("PutLedgers: %v", err)
 	}
-	got, err := s.GetLedgers(ctx, "wb", "users", append(keys, "absent@contoso.example"))
+	got, err := s.GetLedgers(ctx, Scope{Wave: "wb", Version: "v", Phase: "users"}, append(keys, "absent@contoso.example"))
 	if err != nil {
 		t.Fatalf("GetLedgers: %v", err)
 	}

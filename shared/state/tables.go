@@ -13,9 +13,31 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
 )
 
+// Scope names one chunk of one version of a wave phase: the ledger partition its entries share.
+// Entries of a chunk are read and written together, in one query and one transaction, and a
+// partition never grows past a chunk (Table storage scales by partition; Azurite scans one on every
+// write).
+type Scope struct {
+	Wave    string
+	Version string // of the mapping file (wave.VersionOf): a changed file keeps a ledger of its own
+	Phase   string
+	Chunk   int
+}
+
+func (sc Scope) partition() string {
+	return TableKey(fmt.Sprintf("%s_%s_%s_%05d", sc.Wave, sc.Version, sc.Phase, sc.Chunk))
+}
+
+// prefix is what every partition of the wave version's phase starts with.
+func (sc Scope) prefix() string {
+	return TableKey(fmt.Sprintf("%s_%s_%s_", sc.Wave, sc.Version, sc.Phase))
+}
+
 // LedgerEntry is the per-object truth of one wave phase: one entity per wave/phase/object.
 type LedgerEntry struct {
 	Wave       string    `json:"Wave"`
+	Version    string    `json:"Version"`
+	Chunk      int       `json:"Chunk"`
 	Phase      string    `json:"Phase"`
 	Key        string    `json:"Key"` // the object's natural key in the wave (source UPN for users)
 	Line       int       `json:"Line"`
@@ -52,22 +74,30 @@ type ChunkRecord struct {
 	Failed  int    `json:"Failed"`
 }
 
+// Scope is the ledger partition of the entry.
+func (e LedgerEntry) Scope() Scope {
+	return Scope{Wave: e.Wave, Version: e.Version, Phase: e.Phase, Chunk: e.Chunk}
+}
+
 // PutLedger upserts a ledger entry (replacing it).
 func (s *Store) PutLedger(ctx context.Context, e LedgerEntry) error {
 	e.UpdatedUtc = time.Now().UTC()
-	return upsert(ctx, s.ledger, ledgerPK(e.Wave, e.Phase), TableKey(e.Key), e)
+	return upsert(ctx, s.ledger, e.Scope().partition(), TableKey(e.Key), e)
 }
 
 // GetLedger reads one ledger entry; ErrNotFound if the object was never recorded.
-func (s *Store) GetLedger(ctx context.Context, waveID, phase, key string) (LedgerEntry, error) {
+func (s *Store) GetLedger(ctx context.Context, sc Scope, key string) (LedgerEntry, error) {
 	var e LedgerEntry
-	err := get(ctx, s.ledger, ledgerPK(waveID, phase), TableKey(key), &e)
+	err := get(ctx, s.ledger, sc.partition(), TableKey(key), &e)
 	return e, err
 }
 
-// Ledger iterates every ledger entry of a wave phase.
-func (s *Store) Ledger(ctx context.Context, waveID, phase string) iter.Seq2[LedgerEntry, error] {
-	return list[LedgerEntry](ctx, s.ledger, ledgerPK(waveID, phase))
+// Ledger iterates every ledger entry of a wave version's phase, across its chunks.
+func (s *Store) Ledger(ctx context.Context, waveID, version, phase string) iter.Seq2[LedgerEntry, error] {
+	p := Scope{Wave: waveID, Version: version, Phase: phase}.prefix()
+	// '~' sorts after every character a partition key of this prefix continues with.
+	filter := fmt.Sprintf("PartitionKey ge '%s' and PartitionKey lt '%s~'", escapeQuote(p), escapeQuote(p))
+	return query[LedgerEntry](ctx, s.ledger, filter)
 }
 
 // PutIDMap upserts an id mapping.
@@ -97,7 +127,6 @@ func (s *Store) Chunks(ctx context.Context, waveID, version string) iter.Seq2[Ch
 	return list[ChunkRecord](ctx, s.chunks, TableKey(waveID+"_"+version))
 }
 
-func ledgerPK(waveID, phase string) string { return TableKey(waveID + "_" + phase) }
 func idmapPK(migration, typ string) string { return TableKey(migration + "_" + typ) }
 
 // TableKey escapes a value for use as a PartitionKey or RowKey, which may not hold / \ # ? or control
@@ -153,8 +182,14 @@ func get(ctx context.Context, t *aztables.Client, pk, rk string, v any) error {
 }
 
 func list[T any](ctx context.Context, t *aztables.Client, pk string) iter.Seq2[T, error] {
+	return query[T](ctx, t, fmt.Sprintf("PartitionKey eq '%s'", escapeQuote(pk)))
+}
+
+func escapeQuote(v string) string { return strings.ReplaceAll(v, "'", "''") }
+
+func query[T any](ctx context.Context, t *aztables.Client, filter string) iter.Seq2[T, error] {
+	pk := filter
 	return func(yield func(T, error) bool) {
-		filter := fmt.Sprintf("PartitionKey eq '%s'", strings.ReplaceAll(pk, "'", "''"))
 		pager := t.NewListEntitiesPager(&aztables.ListEntitiesOptions{Filter: &filter})
 		for pager.More() {
 			page, err := pager.NextPage(ctx)
@@ -184,11 +219,11 @@ func isConflict(err error) bool { return errors.Is(err, ErrConflict) }
 // (https://learn.microsoft.com/rest/api/storageservices/performing-entity-group-transactions).
 const maxTransaction = 100
 
-// GetLedgers reads the entries of keys in one wave phase with one query per 20 keys; keys never
+// GetLedgers reads the entries of keys in one ledger scope with one query per 20 keys; keys never
 // recorded are absent from the map.
-func (s *Store) GetLedgers(ctx context.Context, waveID, phase string, keys []string) (map[string]LedgerEntry, error) {
+func (s *Store) GetLedgers(ctx context.Context, sc Scope, keys []string) (map[string]LedgerEntry, error) {
 	out := make(map[string]LedgerEntry, len(keys))
-	err := getMany(ctx, s.ledger, ledgerPK(waveID, phase), keys, func(e LedgerEntry) { out[e.Key] = e })
+	err := getMany(ctx, s.ledger, sc.partition(), keys, func(e LedgerEntry) { out[e.Key] = e })
 	return out, err
 }
 
@@ -199,7 +234,7 @@ func (s *Store) PutLedgers(ctx context.Context, entries []LedgerEntry) error {
 	rows := make([]keyed, len(entries))
 	for i := range entries {
 		entries[i].UpdatedUtc = now
-		rows[i] = keyed{ledgerPK(entries[i].Wave, entries[i].Phase), TableKey(entries[i].Key), entries[i]}
+		rows[i] = keyed{entries[i].Scope().partition(), TableKey(entries[i].Key), entries[i]}
 	}
 	return putMany(ctx, s.ledger, rows)
 }

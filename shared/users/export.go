@@ -10,6 +10,7 @@ import (
 
 	"t2t/shared/graph"
 	"t2t/shared/mapping"
+	"t2t/shared/state"
 )
 
 // filterBatch is how many UPNs one "userPrincipalName in (...)" filter may hold: Graph allows 15
@@ -20,8 +21,8 @@ const filterBatch = 15
 // filter (one 2-RU list call instead of 15 reads). A source that does not exist is reported in
 // Missing (permanent); a read that failed for a passing reason (throttling that outlived the
 // transport's retries, an outage) returns an error so that the whole step is retried later.
-func Export(ctx context.Context, src *graph.Client, waveID string, chunk int, rows []mapping.Row) (*Snapshot, error) {
-	snap := &Snapshot{Wave: waveID, Chunk: chunk}
+func Export(ctx context.Context, src *graph.Client, sc state.Scope, rows []mapping.Row) (*Snapshot, error) {
+	snap := &Snapshot{Wave: sc.Wave, Version: sc.Version, Chunk: sc.Chunk}
 	for start := 0; start < len(rows); start += filterBatch {
 		part := rows[start:min(start+filterBatch, len(rows))]
 		found, err := readByUPN(ctx, src, part)

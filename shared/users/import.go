@@ -49,7 +49,8 @@ func (im *Importer) Import(ctx context.Context, snap *Snapshot) (wave.Counts, er
 	for i, ex := range snap.Users {
 		keys[i], ids[i] = ex.Row.Source, ex.User.ID
 	}
-	ledger, err := im.Store.GetLedgers(ctx, snap.Wave, Type, keys)
+	scope := snap.Scope()
+	ledger, err := im.Store.GetLedgers(ctx, scope, keys)
 	if err != nil {
 		return wave.Counts{}, err
 	}
@@ -60,15 +61,18 @@ func (im *Importer) Import(ctx context.Context, snap *Snapshot) (wave.Counts, er
 	var counts wave.Counts
 	var writes []state.LedgerEntry
 	for _, m := range snap.Missing {
-		writes = append(writes, state.LedgerEntry{Wave: snap.Wave, Phase: Type, Key: m.Row.Source, Line: m.Row.Line,
-			Status: wave.ObjFailed, Attempts: 1, LastError: m.Reason, TargetKey: m.Row.Destination})
+		e := state.LedgerEntry{Key: m.Row.Source, Line: m.Row.Line, Status: wave.ObjFailed, Attempts: 1,
+			LastError: m.Reason, TargetKey: m.Row.Destination}
+		setScope(&e, scope)
+		writes = append(writes, e)
 		counts.Failed++
 	}
 	var todo []int
 	entries := make([]state.LedgerEntry, len(snap.Users))
 	for i, ex := range snap.Users {
 		e := ledger[ex.Row.Source]
-		e.Wave, e.Phase, e.Key, e.Line = snap.Wave, Type, ex.Row.Source, ex.Row.Line
+		setScope(&e, scope)
+		e.Key, e.Line = ex.Row.Source, ex.Row.Line
 		e.SourceID, e.TargetKey = ex.User.ID, ex.Row.Destination
 		if m, ok := mapped[ex.User.ID]; ok {
 			if settled(&e, m, snap.Wave) {
@@ -128,6 +132,15 @@ func (im *Importer) Import(ctx context.Context, snap *Snapshot) (wave.Counts, er
 		return counts, fmt.Errorf("%d of %d users: %w", retry, len(snap.Users), ErrRetryLater)
 	}
 	return counts, nil
+}
+
+// Scope is the ledger scope of the snapshot's users.
+func (s *Snapshot) Scope() state.Scope {
+	return state.Scope{Wave: s.Wave, Version: s.Version, Phase: Type, Chunk: s.Chunk}
+}
+
+func setScope(e *state.LedgerEntry, sc state.Scope) {
+	e.Wave, e.Version, e.Phase, e.Chunk = sc.Wave, sc.Version, sc.Phase, sc.Chunk
 }
 
 type createResult struct {

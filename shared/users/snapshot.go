@@ -56,9 +56,10 @@ type Missing struct {
 	Retryable bool        `json:"retryable"`
 }
 
-// Snapshot is waves/<wave>/export/users/<chunk>.json: the contract between export and import.
+// Snapshot is waves/<wave>/export/<version>/users/<chunk>.json: the contract between export and import.
 type Snapshot struct {
 	Wave    string     `json:"wave"`
+	Version string     `json:"version"`
 	Chunk   int        `json:"chunk"`
 	Users   []Exported `json:"users"`
 	Missing []Missing  `json:"missing,omitempty"`

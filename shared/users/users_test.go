@@ -79,6 +79,11 @@ func (e *env) sourceUsers(t *testing.T, n int) []models.Userable {
 	return resp.GetValue()[:n]
 }
 
+// scope is chunk 0 of version v1 of a wave's users.
+func scope(waveID string) state.Scope {
+	return state.Scope{Wave: waveID, Version: "v1", Phase: users.Type}
+}
+
 // newUser builds a user to create directly in a tenant, outside the pipeline.
 func newUser(upn, nick, name string, enabled bool) models.Userable {
 	u := models.NewUser()
@@ -105,7 +110,7 @@ func TestExportReadsSourcesAndReportsMissingOnes(t *testing.T) {
 		{Line: 3, Source: "nobody@contoso.example", Destination: "b@fabrikam.example"},
 		{Line: 4, Source: *src[1].GetUserPrincipalName(), Destination: "c@fabrikam.example"},
 	}
-	snap, err := users.Export(context.Background(), e.source, "w", 0, rows)
+	snap, err := users.Export(context.Background(), e.source, scope("w"), rows)
 	if err != nil {
 		t.Fatalf("Export: %v", err)
 	}
@@ -135,7 +140,7 @@ func TestImportCreatesMatchesAndConvergesOnRerun(t *testing.T) {
 		{Line: 4, Source: "ghost@contoso.example", Destination: "ghost@fabrikam.example"},
 		{Line: 5, Source: *src[2].GetUserPrincipalName(), Destination: "new.two@fabrikam.example"},
 	}
-	snap, err := users.Export(ctx, e.source, "w1", 0, rows)
+	snap, err := users.Export(ctx, e.source, scope("w1"), rows)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +173,7 @@ func TestImportCreatesMatchesAndConvergesOnRerun(t *testing.T) {
 	if len(after.GetValue()) != len(before.GetValue()) {
 		t.Errorf("rerun changed the target's user count from %d to %d", len(before.GetValue()), len(after.GetValue()))
 	}
-	ghost, err := e.store.GetLedger(ctx, "w1", users.Type, "ghost@contoso.example")
+	ghost, err := e.store.GetLedger(ctx, scope("w1"), "ghost@contoso.example")
 	if err != nil || ghost.Status != wave.ObjFailed || ghost.LastError == "" {
 		t.Errorf("ghost ledger = %+v, %v", ghost, err)
 	}
@@ -179,12 +184,12 @@ func TestImportAfterCrashBetweenCreateAndRecordClaimsItsOwnUser(t *testing.T) {
 	e := newEnv(t)
 	src := e.sourceUsers(t, 1)
 	row := mapping.Row{Line: 2, Source: *src[0].GetUserPrincipalName(), Destination: "crash.case@fabrikam.example"}
-	snap, err := users.Export(ctx, e.source, "w2", 0, []mapping.Row{row})
+	snap, err := users.Export(ctx, e.source, scope("w2"), []mapping.Row{row})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The first attempt recorded its intent, created the user, and died before recording the outcome.
-	intent := state.LedgerEntry{Wave: "w2", Phase: users.Type, Key: row.Source, Line: 2, Status: wave.ObjCreating,
+	intent := state.LedgerEntry{Wave: "w2", Version: "v1", Phase: users.Type, Key: row.Source, Line: 2, Status: wave.ObjCreating,
 		Attempts: 1, IntentUtc: time.Now().UTC().Add(-2 * time.Second), TargetKey: row.Destination}
 	if err := e.store.PutLedger(ctx, intent); err != nil {
 		t.Fatal(err)
@@ -215,7 +220,7 @@ func TestImportRefusesADisabledExistingAccount(t *testing.T) {
 	if _, err := e.target.Users().Post(ctx, newUser(upn, "disabled.target", "Disabled", false), nil); err != nil {
 		t.Fatal(err)
 	}
-	snap, err := users.Export(ctx, e.source, "w3", 0, []mapping.Row{{Line: 2, Source: *src[0].GetUserPrincipalName(), Destination: upn}})
+	snap, err := users.Export(ctx, e.source, scope("w3"), []mapping.Row{{Line: 2, Source: *src[0].GetUserPrincipalName(), Destination: upn}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +229,7 @@ func TestImportRefusesADisabledExistingAccount(t *testing.T) {
 	if err != nil || counts.Failed != 1 {
 		t.Fatalf("counts = %+v, %v; want 1 failed", counts, err)
 	}
-	entry, err := e.store.GetLedger(ctx, "w3", users.Type, *src[0].GetUserPrincipalName())
+	entry, err := e.store.GetLedger(ctx, scope("w3"), *src[0].GetUserPrincipalName())
 	if err != nil || entry.Status != wave.ObjFailed || !strings.Contains(entry.LastError, "disabled") {
 		t.Errorf("ledger = %+v, %v", entry, err)
 	}

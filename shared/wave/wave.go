@@ -194,6 +194,6 @@ func ErrorsPath(id string) string   { return id + "/errors.csv" }
 func ReportPath(id string) string   { return id + "/report.json" }
 func StatePath(id string) string    { return id + "/MigrationState.json" }
 func ProgressPath(id string) string { return id + "/progress.json" }
-func ExportPath(id string, chunk int) string {
-	return fmt.Sprintf("%s/export/users/%05d.json", id, chunk)
+func ExportPath(id, version string, chunk int) string {
+	return fmt.Sprintf("%s/export/%s/users/%05d.json", id, version, chunk)
 }
