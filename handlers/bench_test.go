@@ -4,7 +4,7 @@ package handlers_test
 // enforce Graph's documented quotas. It prints ratios (time against the write-quota bound, share of
 // throttled requests, peak memory per process) instead of asserting a timed result.
 //
-//	make bench                      # 10,000 users, quotas compressed 10x
+//	make bench                      # 10,000 users, quota windows compressed 4x
 //	T2T_BENCH_USERS=2000 make bench # a quicker look
 
 import (
@@ -38,7 +38,7 @@ func envInt(name string, def int) int {
 
 func BenchmarkWave(b *testing.B) {
 	n := envInt("T2T_BENCH_USERS", 10000)
-	scale := float64(envInt("T2T_BENCH_TIMESCALE", 10))
+	scale := float64(envInt("T2T_BENCH_TIMESCALE", 4))
 	for i := 0; i < b.N; i++ {
 		runWaveBenchmark(b, n, scale)
 	}
