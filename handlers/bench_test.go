@@ -141,6 +141,12 @@ type counter struct {
 	Tenant    string `json:"tenant"`
 	Requests  int64  `json:"requests"`
 	Throttled int64  `json:"429"`
+	Faults    struct {
+		S503    int64 `json:"503"`
+		S504    int64 `json:"504"`
+		Dropped int64 `json:"dropped"`
+	} `json:"faults"`
+	Faults503, Faults504, Dropped int64 `json:"-"`
 }
 
 // simCounters sums the simulator's counters over both tenants.
@@ -158,6 +164,9 @@ func simCounters(b testing.TB, s *localstack.Stack) counter {
 	for _, c := range all {
 		sum.Requests += c.Requests
 		sum.Throttled += c.Throttled
+		sum.Faults503 += c.Faults.S503
+		sum.Faults504 += c.Faults.S504
+		sum.Dropped += c.Faults.Dropped
 	}
 	return sum
 }

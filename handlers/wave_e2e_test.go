@@ -28,6 +28,7 @@ import (
 	"t2t/shared/keyvault"
 	"t2t/shared/localstack"
 	"t2t/shared/ops"
+	"t2t/shared/report"
 	"t2t/shared/state"
 	"t2t/shared/users"
 	"t2t/shared/wave"
@@ -70,6 +71,11 @@ func startStack(t *testing.T) *localstack.Stack {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return startStackWith(t, filepath.Join(root, "demo", "tenants.json"))
+}
+
+func startStackWith(t *testing.T, tenants string) *localstack.Stack {
+	t.Helper()
 	logs, err := os.Create(filepath.Join(t.TempDir(), "stack.log"))
 	if err != nil {
 		t.Fatal(err)
@@ -77,7 +83,7 @@ func startStack(t *testing.T) *localstack.Stack {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	s, err := localstack.StartStack(ctx, localstack.StackOptions{
-		BinDir: binDir(t), Tenants: filepath.Join(root, "demo", "tenants.json"),
+		BinDir: binDir(t), Tenants: tenants,
 		Source: "contoso", Target: "fabrikam", Logs: logs,
 	})
 	if err != nil {
@@ -128,6 +134,79 @@ func TestWaveMigratesDemoMappingEndToEnd(t *testing.T) {
 	s := startStack(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
+	data, store, final, sourceBefore, targetBefore := runDemoWave(ctx, t, s)
+	r, targetAfter := checkDemoOutcome(ctx, t, s, store, data, final, sourceBefore, targetBefore)
+	assertLedger(ctx, t, store, r.Users)
+	assertMigrationState(ctx, t, store, s, r.Users)
+	assertWaveStatusHTTP(t, s, "usermapping")
+	assertSecretsKeptOnlyInVault(ctx, t, s, store, r.Users.Created)
+
+	// The same file again: processed by the host (a new blob version) but changes nothing.
+	manifestBefore, _, _ := store.GetBytes(ctx, wave.ManifestPath("usermapping"))
+	if err := ops.Upload(ctx, s.Azurite.ConnectionString(), "usermapping.csv", data); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(6 * time.Second) // several blob scans of the host
+	manifestAfter, _, _ := store.GetBytes(ctx, wave.ManifestPath("usermapping"))
+	if !bytes.Equal(manifestBefore, manifestAfter) {
+		t.Error("uploading the identical file again rewrote the manifest")
+	}
+	if again := dumpUsers(t, s, s.TargetTenantID); len(again) != len(targetAfter) {
+		t.Errorf("second upload changed the target: %d users, was %d", len(again), len(targetAfter))
+	}
+}
+
+// TestDemoWaveConvergesUnderThrottlingLagAndFaults runs the demo wave against tenants that throttle as
+// documented, hide new objects for a second (replication lag) and fail a share of requests (503, 504
+// after the write, dropped connections). The outcome must be exactly the calm run's: every user
+// created or matched once, no duplicate, every failure explained, passwords in Key Vault.
+func TestDemoWaveConvergesUnderThrottlingLagAndFaults(t *testing.T) {
+	root, _ := localstack.ModuleRoot()
+	data, err := os.ReadFile(filepath.Join(root, "demo", "tenants.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg map[string]any
+	if err := json.Unmarshal(data, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	cfg["throttling"] = map[string]any{"enabled": true, "timeScale": 10}
+	// Creates lose their answer often (the write happens, the client sees a 504 or a dropped
+	// connection and retries into a conflict); everything else fails now and then.
+	cfg["faults"] = map[string]any{"seed": 3, "rate503": 0.03, "rate504": 0.02, "rateDrop": 0.01,
+		"routes": []any{map[string]any{"method": "POST", "pattern": "/users", "rate504": 0.1, "rateDrop": 0.05}}}
+	cfg["tenants"].([]any)[1].(map[string]any)["replicationLag"] = "1s"
+	hostile, _ := json.Marshal(cfg)
+	tenants := filepath.Join(t.TempDir(), "tenants.json")
+	if err := os.WriteFile(tenants, hostile, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := startStackWith(t, tenants)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	csv, store, final, sourceBefore, targetBefore := runDemoWave(ctx, t, s)
+	r, _ := checkDemoOutcome(ctx, t, s, store, csv, final, sourceBefore, targetBefore)
+	assertLedger(ctx, t, store, r.Users)
+	assertSecretsKeptOnlyInVault(ctx, t, s, store, r.Users.Created)
+	c := simCounters(t, s)
+	if c.Faults503+c.Faults504+c.Dropped == 0 {
+		t.Errorf("no fault was injected (counters %+v); the test proves nothing", c)
+	}
+	retried := 0
+	for e, err := range store.Ledger(ctx, "usermapping", usermappingVersion(ctx, t, store), users.Type) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Attempts > 1 {
+			retried++
+		}
+	}
+	t.Logf("requests %d, 429s %d, faults 503/504/dropped %d/%d/%d, users retried on a later delivery %d",
+		c.Requests, c.Throttled, c.Faults503, c.Faults504, c.Dropped, retried)
+}
+
+// runDemoWave uploads the demo mapping file and waits for the wave to finish.
+func runDemoWave(ctx context.Context, t *testing.T, s *localstack.Stack) ([]byte, *state.Store, ops.Status, map[string]simUser, map[string]simUser) {
 	root, _ := localstack.ModuleRoot()
 	data, err := os.ReadFile(filepath.Join(root, "demo", "usermapping.csv"))
 	if err != nil {
@@ -135,7 +214,6 @@ func TestWaveMigratesDemoMappingEndToEnd(t *testing.T) {
 	}
 	sourceBefore := dumpUsers(t, s, s.SourceTenantID)
 	targetBefore := dumpUsers(t, s, s.TargetTenantID)
-
 	if err := ops.Upload(ctx, s.Azurite.ConnectionString(), "usermapping.csv", data); err != nil {
 		t.Fatal(err)
 	}
@@ -143,8 +221,14 @@ func TestWaveMigratesDemoMappingEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	final := waitDone(ctx, t, store, "usermapping")
+	return data, store, waitDone(ctx, t, store, "usermapping"), sourceBefore, targetBefore
+}
 
+// checkDemoOutcome works out, independently of the pipeline, what each row should have become, and
+// compares the target tenant, errors.csv and the report with it.
+func checkDemoOutcome(ctx context.Context, t *testing.T, s *localstack.Stack, store *state.Store, data []byte,
+	final ops.Status, sourceBefore, targetBefore map[string]simUser) (*report.Report, map[string]simUser) {
+	t.Helper()
 	// errors.csv names the deliberately invalid rows, each with a reason.
 	errRows := readErrorsCSV(ctx, t, store, "usermapping")
 	for _, line := range demoInvalidLines {
@@ -200,24 +284,7 @@ func TestWaveMigratesDemoMappingEndToEnd(t *testing.T) {
 			t.Errorf("failure without row or reason: %+v", f)
 		}
 	}
-	assertLedger(ctx, t, store, r.Users)
-	assertMigrationState(ctx, t, store, s, r.Users)
-	assertWaveStatusHTTP(t, s, "usermapping")
-	assertSecretsKeptOnlyInVault(ctx, t, s, store, r.Users.Created)
-
-	// The same file again: processed by the host (a new blob version) but changes nothing.
-	manifestBefore, _, _ := store.GetBytes(ctx, wave.ManifestPath("usermapping"))
-	if err := ops.Upload(ctx, s.Azurite.ConnectionString(), "usermapping.csv", data); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(6 * time.Second) // several blob scans of the host
-	manifestAfter, _, _ := store.GetBytes(ctx, wave.ManifestPath("usermapping"))
-	if !bytes.Equal(manifestBefore, manifestAfter) {
-		t.Error("uploading the identical file again rewrote the manifest")
-	}
-	if again := dumpUsers(t, s, s.TargetTenantID); len(again) != len(targetAfter) {
-		t.Errorf("second upload changed the target: %d users, was %d", len(again), len(targetAfter))
-	}
+	return r, targetAfter
 }
 
 // demoInvalidLines are the rows of demo/usermapping.csv written to be rejected.

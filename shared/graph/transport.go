@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -40,6 +41,10 @@ func NewTransport(base http.RoundTripper, maxAttempts int, writesPerSecond float
 // RoundTrip implements http.RoundTripper.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
+	req, err := replayable(req)
+	if err != nil {
+		return nil, err
+	}
 	for attempt := 1; ; attempt++ {
 		if t.writes != nil && isWrite(req.Method) {
 			if err := t.writes.take(ctx, t.sleep); err != nil {
@@ -114,6 +119,25 @@ func retryAfter(resp *http.Response) (time.Duration, bool) {
 		return max(time.Until(at), 0), true
 	}
 	return 0, false
+}
+
+// replayable makes sure a request body can be sent again: the SDK hands over bodies without GetBody,
+// and a write whose answer was lost (504, dropped connection) or throttled must be retried here, in
+// seconds, not by redelivering the whole step minutes later. Graph request bodies are small.
+func replayable(req *http.Request) (*http.Request, error) {
+	if req.Body == nil || req.Body == http.NoBody || req.GetBody != nil {
+		return req, nil
+	}
+	data, err := io.ReadAll(req.Body)
+	req.Body.Close()
+	if err != nil {
+		return nil, fmt.Errorf("reading the body of %s %s: %w", req.Method, req.URL.Path, err)
+	}
+	clone := req.Clone(req.Context())
+	clone.Body = io.NopCloser(bytes.NewReader(data))
+	clone.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
+	clone.ContentLength = int64(len(data))
+	return clone, nil
 }
 
 // rewind returns the request to send for this attempt, with a fresh body on retries.

@@ -4,6 +4,7 @@ package keyvault
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -13,6 +14,9 @@ import (
 
 	"t2t/shared/graph"
 )
+
+// ErrNotFound is wrapped by Get when the secret does not exist.
+var ErrNotFound = errors.New("secret not found")
 
 // Vault writes secrets to one Key Vault.
 type Vault struct {
@@ -55,6 +59,10 @@ func (v *Vault) Put(ctx context.Context, name, value string) error {
 // administrator, and by tests).
 func (v *Vault) Get(ctx context.Context, name string) (string, error) {
 	resp, err := v.client.GetSecret(ctx, name, "", nil)
+	var re *azcore.ResponseError
+	if errors.As(err, &re) && re.StatusCode == 404 {
+		return "", fmt.Errorf("getting secret %s: %w: %w", name, ErrNotFound, err)
+	}
 	if err != nil {
 		return "", fmt.Errorf("getting secret %s: %w", name, err)
 	}

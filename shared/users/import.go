@@ -12,14 +12,16 @@ import (
 	graphusers "github.com/microsoftgraph/msgraph-sdk-go/users"
 
 	"t2t/shared/graph"
+	"t2t/shared/keyvault"
 	"t2t/shared/state"
 	"t2t/shared/wave"
 )
 
 // SecretStore keeps temporary passwords (Key Vault). Put must be idempotent: writing the same name
-// again adds a version.
+// again adds a version. Get returns the latest version, or an error wrapping keyvault.ErrNotFound.
 type SecretStore interface {
 	Put(ctx context.Context, name, value string) error
+	Get(ctx context.Context, name string) (string, error)
 }
 
 // ErrRetryLater is wrapped by Import when some users failed for passing reasons and have attempts
@@ -189,7 +191,8 @@ func settled(e *state.LedgerEntry, m state.IDMapping, waveID string) bool {
 // retryable says whether a failed user should be tried again on the step's next delivery.
 func (im *Importer) retryable(e state.LedgerEntry, cause error) bool {
 	var perm permanentError
-	return !errors.As(cause, &perm) && graph.IsRetryable(cause) && e.Attempts < max(im.MaxAttempts, 1)
+	passing := errors.Is(cause, errReplicationLag) || graph.IsRetryable(cause)
+	return !errors.As(cause, &perm) && passing && e.Attempts < max(im.MaxAttempts, 1)
 }
 
 func tally(c wave.Counts, status string) wave.Counts {
@@ -208,14 +211,9 @@ func tally(c wave.Counts, status string) wave.Counts {
 // true when the account is ours: created now, or by an earlier attempt of this wave (created after
 // the intent was recorded).
 func (im *Importer) createOrMatch(ctx context.Context, waveID string, ex Exported, entry state.LedgerEntry) (string, bool, error) {
-	password, err := NewTemporaryPassword()
+	password, err := im.password(ctx, waveID, ex, entry)
 	if err != nil {
-		return "", false, fmt.Errorf("generating a temporary password: %w", err)
-	}
-	if im.Vault != nil {
-		if err := im.Vault.Put(ctx, SecretName(waveID, ex.User.ID), password); err != nil {
-			return "", false, fmt.Errorf("keeping the temporary password in Key Vault: %w", err)
-		}
+		return "", false, err
 	}
 	u, err := im.Target.Users().Post(ctx, newTargetUser(ex, password), nil)
 	if err == nil {
@@ -226,17 +224,59 @@ func (im *Importer) createOrMatch(ctx context.Context, waveID string, ex Exporte
 	}
 	existing, err := im.Target.Users().ByUserId(ex.Row.Destination).Get(ctx, &graphusers.UserItemRequestBuilderGetRequestConfiguration{
 		QueryParameters: &graphusers.UserItemRequestBuilderGetQueryParameters{
-			Select: []string{"id", "userPrincipalName", "accountEnabled", "createdDateTime"}},
+			Select: []string{"id", "userPrincipalName", "displayName", "accountEnabled", "createdDateTime"}},
 	})
+	if graph.IsNotFound(err) {
+		// The UPN is taken but the account is not readable yet: our own create of a moment ago
+		// (a lost answer retried by the transport) still replicating. Look again later.
+		return "", false, fmt.Errorf("looking up %s after a conflict: %w", ex.Row.Destination, errReplicationLag)
+	}
 	if err != nil {
 		return "", false, fmt.Errorf("looking up existing %s after a conflict: %w", ex.Row.Destination, err)
 	}
-	ours := entry.Attempts > 1 && existing.GetCreatedDateTime() != nil &&
-		!existing.GetCreatedDateTime().Before(entry.IntentUtc.Add(-time.Minute))
+	// The account is ours (this attempt's create whose answer was lost, or an earlier attempt's) when
+	// it was created after our intent was recorded and carries the display name we send. The seconds
+	// of slack cover clock skew with the directory; the name keeps an account someone else created
+	// for another person in that moment from being taken for ours.
+	ours := existing.GetCreatedDateTime() != nil &&
+		!existing.GetCreatedDateTime().Before(entry.IntentUtc.Add(-intentSkew)) &&
+		deref(existing.GetDisplayName()) == targetDisplayName(ex)
 	if !ours && existing.GetAccountEnabled() != nil && !*existing.GetAccountEnabled() {
 		return "", false, permanent("the destination account exists in the target but is disabled; enable it or map another destination")
 	}
 	return deref(existing.GetId()), ours, nil
+}
+
+// intentSkew is how much earlier than our recorded intent the directory may date our own create.
+const intentSkew = 5 * time.Second
+
+// errReplicationLag marks a failure that replication lag explains; the user is tried again later.
+var errReplicationLag = errors.New("the directory has not replicated the account yet")
+
+// password returns the temporary password to create the user with, kept in Key Vault before the
+// create. A retry reuses the one an earlier attempt kept, so that the vault always holds the password
+// the account was created with, even when that earlier create succeeded unseen.
+func (im *Importer) password(ctx context.Context, waveID string, ex Exported, entry state.LedgerEntry) (string, error) {
+	name := SecretName(waveID, ex.User.ID)
+	if im.Vault != nil && entry.Attempts > 1 {
+		pw, err := im.Vault.Get(ctx, name)
+		if err == nil {
+			return pw, nil
+		}
+		if !errors.Is(err, keyvault.ErrNotFound) {
+			return "", fmt.Errorf("reading the kept temporary password: %w", err)
+		}
+	}
+	pw, err := NewTemporaryPassword()
+	if err != nil {
+		return "", fmt.Errorf("generating a temporary password: %w", err)
+	}
+	if im.Vault != nil {
+		if err := im.Vault.Put(ctx, name, pw); err != nil {
+			return "", fmt.Errorf("keeping the temporary password in Key Vault: %w", err)
+		}
+	}
+	return pw, nil
 }
 
 // SecretName is the Key Vault secret holding a user's temporary password: letters, digits and dashes
@@ -257,10 +297,7 @@ func newTargetUser(ex Exported, password string) models.Userable {
 	nick := upn[:strings.LastIndexByte(upn, '@')]
 	u.SetUserPrincipalName(&upn)
 	u.SetMailNickname(&nick)
-	display := src.DisplayName
-	if display == "" {
-		display = nick
-	}
+	display := targetDisplayName(ex)
 	u.SetDisplayName(&display)
 	enabled := src.AccountEnabled
 	u.SetAccountEnabled(&enabled)
@@ -288,6 +325,14 @@ func newTargetUser(ex Exported, password string) models.Userable {
 	pp.SetForceChangePasswordNextSignIn(&force)
 	u.SetPasswordProfile(pp)
 	return u
+}
+
+// targetDisplayName is the display name a created user gets: the source's, or the UPN's prefix.
+func targetDisplayName(ex Exported) string {
+	if ex.User.DisplayName != "" {
+		return ex.User.DisplayName
+	}
+	return ex.Row.Destination[:strings.LastIndexByte(ex.Row.Destination, '@')]
 }
 
 // permanentError is a failure no retry will fix.

@@ -194,7 +194,8 @@ func TestImportAfterCrashBetweenCreateAndRecordClaimsItsOwnUser(t *testing.T) {
 	if err := e.store.PutLedger(ctx, intent); err != nil {
 		t.Fatal(err)
 	}
-	made, err := e.target.Users().Post(ctx, newUser(row.Destination, "crash.case", "Crash Case", true), nil)
+	// (as our create would have: the source's display name)
+	made, err := e.target.Users().Post(ctx, newUser(row.Destination, "crash.case", *src[0].GetDisplayName(), true), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
