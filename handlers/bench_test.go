@@ -50,7 +50,11 @@ func runWaveBenchmark(b *testing.B, n int, scale float64) {
 	if err := os.WriteFile(tenants, benchTenants(b, n, scale), 0o600); err != nil {
 		b.Fatal(err)
 	}
-	logs, _ := os.Create(filepath.Join(dir, "stack.log"))
+	logPath := filepath.Join(dir, "stack.log")
+	if p := os.Getenv("T2T_BENCH_LOG"); p != "" {
+		logPath = p // keep the stack's log for a closer look
+	}
+	logs, _ := os.Create(logPath)
 	defer logs.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Minute)
 	defer cancel()

@@ -35,35 +35,48 @@ func (a *App) StepPoison(ctx context.Context, inv *invocation) error {
 	if err != nil {
 		return err
 	}
-	rows, err := poisonedRows(ctx, store, step)
-	if err != nil {
-		return err
+	chunks := map[int][]mapping.Row{step.Chunk: nil}
+	if step.Phase == wave.PhaseExportUsers {
+		chunks = step.SplitRows()
 	}
-	var counts wave.Counts
-	for _, row := range rows {
-		status, err := failIfUnfinished(ctx, store, stepScope(step), row)
-		if err != nil {
+	for chunk := range chunks {
+		one := wave.Step{Wave: step.Wave, Version: step.Version, Phase: wave.PhaseImportUsers, Chunk: chunk, Chunks: step.Chunks}
+		rows := chunks[chunk]
+		if rows == nil {
+			if rows, err = snapshotRows(ctx, store, one); err != nil {
+				return err
+			}
+		}
+		var counts wave.Counts
+		for _, row := range rows {
+			status, err := failIfUnfinished(ctx, store, stepScope(one), row)
+			if err != nil {
+				return err
+			}
+			counts = countStatus(counts, status)
+		}
+		inv.logf("wave %s chunk %d (%s) was poisoned: %d objects marked failed", step.Wave, chunk, step.Phase, counts.Failed)
+		if err := a.chunkDone(ctx, inv, store, one, counts); err != nil {
 			return err
 		}
-		switch status {
-		case wave.ObjCreated:
-			counts.Created++
-		case wave.ObjMatched:
-			counts.Matched++
-		default:
-			counts.Failed++
-		}
 	}
-	inv.logf("wave %s chunk %d (%s) was poisoned: %d objects marked failed", step.Wave, step.Chunk, step.Phase, counts.Failed)
-	return a.chunkDone(ctx, inv, store, wave.Step{Wave: step.Wave, Version: step.Version, Phase: wave.PhaseImportUsers,
-		Chunk: step.Chunk, Chunks: step.Chunks}, counts)
+	return nil
 }
 
-// poisonedRows finds the rows of a poisoned step: in the message (export) or in the snapshot (import).
-func poisonedRows(ctx context.Context, store *state.Store, step wave.Step) ([]mapping.Row, error) {
-	if step.Phase == wave.PhaseExportUsers {
-		return step.Rows, nil
+func countStatus(c wave.Counts, status string) wave.Counts {
+	switch status {
+	case wave.ObjCreated:
+		c.Created++
+	case wave.ObjMatched:
+		c.Matched++
+	default:
+		c.Failed++
 	}
+	return c
+}
+
+// snapshotRows finds the rows of an import chunk in its export snapshot.
+func snapshotRows(ctx context.Context, store *state.Store, step wave.Step) ([]mapping.Row, error) {
 	var snap users.Snapshot
 	if _, err := store.GetJSON(ctx, wave.ExportPath(step.Wave, step.Version, step.Chunk), &snap); err != nil {
 		return nil, fmt.Errorf("reading the snapshot of poisoned chunk %d: %w", step.Chunk, err)

@@ -40,22 +40,25 @@ func (a *App) StepRun(ctx context.Context, inv *invocation) error {
 	}
 }
 
-// exportUsers reads the chunk's source users into the export snapshot and queues its import.
-// It reads only the source tenant and writes only the snapshot.
+// exportUsers reads the step's source users (up to ExportChunks chunks) into one export snapshot per
+// chunk and queues each chunk's import. It reads only the source tenant and writes only snapshots.
 func (a *App) exportUsers(ctx context.Context, inv *invocation, store *state.Store, step wave.Step) error {
 	src, err := a.sourceGraph()
 	if err != nil {
 		return err
 	}
-	snap, err := users.Export(ctx, src, stepScope(step), step.Rows)
+	all, err := users.Export(ctx, src, stepScope(step), step.Rows)
 	if err != nil {
 		return err
 	}
-	if _, err := store.PutJSON(ctx, wave.ExportPath(step.Wave, step.Version, step.Chunk), snap, state.Cond{}); err != nil {
-		return err
+	for chunk, rows := range step.SplitRows() {
+		snap := all.Subset(chunk, rows)
+		if _, err := store.PutJSON(ctx, wave.ExportPath(step.Wave, step.Version, chunk), snap, state.Cond{}); err != nil {
+			return err
+		}
+		inv.output("steps", wave.Step{Wave: step.Wave, Version: step.Version, Phase: wave.PhaseImportUsers, Chunk: chunk, Chunks: step.Chunks})
 	}
-	inv.logf("wave %s chunk %d: exported %d users, %d missing", step.Wave, step.Chunk, len(snap.Users), len(snap.Missing))
-	inv.output("steps", wave.Step{Wave: step.Wave, Version: step.Version, Phase: wave.PhaseImportUsers, Chunk: step.Chunk, Chunks: step.Chunks})
+	inv.logf("wave %s chunks %d+: exported %d users, %d missing", step.Wave, step.Chunk, len(all.Users), len(all.Missing))
 	return nil
 }
 

@@ -94,7 +94,7 @@ func (a *App) newManifest(ctx context.Context, waveID, name, etag, digest string
 	}
 	m.Rows, m.InvalidRows = rows, countRows(bad)
 	m.TotalRows = len(rows) + m.InvalidRows
-	m.Chunks = (len(rows) + wave.ChunkSize - 1) / wave.ChunkSize
+	m.Chunks = wave.Chunks(len(rows))
 	if m.Status != wave.StatusRejected && len(rows) == 0 {
 		m.Status = wave.StatusCompletedWithErrors
 	}
@@ -109,7 +109,7 @@ func (a *App) emitStart(inv *invocation, m *wave.Manifest) {
 	if m.Status != wave.StatusRunning {
 		return
 	}
-	for _, s := range wave.Chunk(m.Wave, wave.VersionOf(m), wave.PhaseExportUsers, m.Rows) {
+	for _, s := range wave.ExportSteps(m.Wave, wave.VersionOf(m), m.Rows) {
 		inv.output("steps", s)
 	}
 	inv.output("progress", wave.Event{Kind: wave.EventWaveStarted, Wave: m.Wave, Chunks: m.Chunks, Utc: time.Now().UTC()})

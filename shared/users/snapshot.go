@@ -64,3 +64,23 @@ type Snapshot struct {
 	Users   []Exported `json:"users"`
 	Missing []Missing  `json:"missing,omitempty"`
 }
+
+// Subset returns the part of the snapshot that belongs to rows, as the snapshot of chunk.
+func (s *Snapshot) Subset(chunk int, rows []mapping.Row) *Snapshot {
+	lines := make(map[int]bool, len(rows))
+	for _, r := range rows {
+		lines[r.Line] = true
+	}
+	out := &Snapshot{Wave: s.Wave, Version: s.Version, Chunk: chunk}
+	for _, u := range s.Users {
+		if lines[u.Row.Line] {
+			out.Users = append(out.Users, u)
+		}
+	}
+	for _, m := range s.Missing {
+		if lines[m.Row.Line] {
+			out.Missing = append(out.Missing, m)
+		}
+	}
+	return out
+}

@@ -12,9 +12,13 @@ import (
 	"t2t/shared/mapping"
 )
 
-// ChunkSize is how many users one step handles: small enough that an invocation takes seconds, and the
-// size of a Graph $batch and of a members@odata.bind request.
+// ChunkSize is how many users one import step handles (a chunk): small enough that an invocation
+// takes seconds, and the size of a Graph $batch and of a members@odata.bind request.
 const ChunkSize = 20
+
+// ExportChunks is how many chunks one export step reads: exports are cheap reads (15 users per
+// request), so fewer, larger export steps reach the write-bound imports sooner.
+const ExportChunks = 5
 
 // Phase names.
 const (
@@ -86,8 +90,8 @@ func (s Step) Validate() error {
 	}
 	switch s.Phase {
 	case PhaseExportUsers:
-		if len(s.Rows) == 0 || len(s.Rows) > ChunkSize {
-			return fmt.Errorf("step %s/%d: %d rows, want 1 to %d", s.Phase, s.Chunk, len(s.Rows), ChunkSize)
+		if len(s.Rows) == 0 || len(s.Rows) > ChunkSize*ExportChunks {
+			return fmt.Errorf("step %s/%d: %d rows, want 1 to %d", s.Phase, s.Chunk, len(s.Rows), ChunkSize*ExportChunks)
 		}
 	case PhaseImportUsers, PhaseFinalize:
 	default:
@@ -99,15 +103,29 @@ func (s Step) Validate() error {
 	return nil
 }
 
-// Chunk splits rows into steps of ChunkSize for one phase.
-func Chunk(waveID, version, phase string, rows []mapping.Row) []Step {
-	n := (len(rows) + ChunkSize - 1) / ChunkSize
-	steps := make([]Step, 0, n)
-	for i := 0; i < n; i++ {
-		end := min((i+1)*ChunkSize, len(rows))
-		steps = append(steps, Step{Wave: waveID, Version: version, Phase: phase, Chunk: i, Chunks: n, Rows: rows[i*ChunkSize : end]})
+// Chunks is how many chunks (import steps) rows make.
+func Chunks(rows int) int { return (rows + ChunkSize - 1) / ChunkSize }
+
+// ExportSteps splits rows into export steps of up to ExportChunks chunks. Each step's Chunk is the
+// first chunk it covers and Chunks the wave's total, so chunk numbers are the same in every phase.
+func ExportSteps(waveID, version string, rows []mapping.Row) []Step {
+	n, per := Chunks(len(rows)), ChunkSize*ExportChunks
+	var steps []Step
+	for start := 0; start < len(rows); start += per {
+		steps = append(steps, Step{Wave: waveID, Version: version, Phase: PhaseExportUsers, Chunk: start / ChunkSize,
+			Chunks: n, Rows: rows[start:min(start+per, len(rows))]})
 	}
 	return steps
+}
+
+// SplitRows cuts an export step's rows into its chunks, numbered from the step's Chunk.
+func (s Step) SplitRows() map[int][]mapping.Row {
+	out := map[int][]mapping.Row{}
+	for i, r := range s.Rows {
+		c := s.Chunk + i/ChunkSize
+		out[c] = append(out[c], r)
+	}
+	return out
 }
 
 // VersionOf returns the version of a manifest (see Step.Version).

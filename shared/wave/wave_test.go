@@ -28,22 +28,32 @@ func TestIDFromBlob(t *testing.T) {
 	}
 }
 
-func TestChunkSplitsRowsIntoStepsOfTwenty(t *testing.T) {
+func TestExportStepsCoverChunksOfTwenty(t *testing.T) {
 	var rows []mapping.Row
-	for i := 0; i < 45; i++ {
+	for i := 0; i < 245; i++ {
 		rows = append(rows, mapping.Row{Line: i + 2, Source: fmt.Sprintf("u%d@s.example", i), Destination: fmt.Sprintf("u%d@t.example", i)})
 	}
-	steps := Chunk("w", "abc", PhaseExportUsers, rows)
-	if len(steps) != 3 || len(steps[0].Rows) != 20 || len(steps[2].Rows) != 5 {
-		t.Fatalf("chunks: %d steps, sizes %d/%d", len(steps), len(steps[0].Rows), len(steps[len(steps)-1].Rows))
+	steps := ExportSteps("w", "abc", rows)
+	if len(steps) != 3 || len(steps[0].Rows) != 100 || len(steps[2].Rows) != 45 {
+		t.Fatalf("export steps: %d, sizes %d/%d", len(steps), len(steps[0].Rows), len(steps[len(steps)-1].Rows))
 	}
+	seen := map[int]int{}
 	for i, s := range steps {
-		if s.Chunk != i || s.Chunks != 3 || s.Version != "abc" {
-			t.Errorf("step %d = %+v", i, s)
+		if s.Chunk != i*ExportChunks || s.Chunks != 13 || s.Version != "abc" {
+			t.Errorf("step %d = chunk %d of %d, version %s", i, s.Chunk, s.Chunks, s.Version)
 		}
 		if err := s.Validate(); err != nil {
 			t.Errorf("step %d invalid: %v", i, err)
 		}
+		for c, part := range s.SplitRows() {
+			if len(part) > ChunkSize {
+				t.Errorf("chunk %d has %d rows", c, len(part))
+			}
+			seen[c] += len(part)
+		}
+	}
+	if len(seen) != 13 || seen[12] != 5 || seen[0] != 20 {
+		t.Errorf("chunks covered: %v", seen)
 	}
 	bad := []Step{
 		{Wave: "w", Phase: "nope"},
