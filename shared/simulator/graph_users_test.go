@@ -79,6 +79,10 @@ func TestListUsersFilters(t *testing.T) {
 		"mail eq '" + u1["mail"].(string) + "'":                                            1,
 		fmt.Sprintf("id in ('%s','%s')", u0["id"], u1["id"]):                               2,
 		"userPrincipalName eq 'nobody@contoso.example'":                                    0,
+		// Served from the UPN/id index (users_index.go), then filtered in full like a scan.
+		fmt.Sprintf("userPrincipalName in ('%s','%s','nobody@contoso.example')", strings.ToUpper(u0["userPrincipalName"].(string)), u1["userPrincipalName"]): 2,
+		fmt.Sprintf("id in ('%s')", u0["userPrincipalName"]):                                           0,
+		fmt.Sprintf("userPrincipalName eq '%s' and mail eq '%s'", u0["userPrincipalName"], u1["mail"]): 0,
 	}
 	for filter, want := range tests {
 		resp, body := e.do(http.MethodGet, e.graph+"/v1.0/users?$filter="+url.QueryEscape(filter), tok, nil)

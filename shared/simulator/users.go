@@ -36,7 +36,10 @@ func listUsers(c *call) *graphError {
 		return gerr
 	}
 	c.tenant.mu.RLock()
-	items := c.tenant.users.list()
+	items, indexed := indexedUsers(c.tenant.users, lq.filter)
+	if !indexed {
+		items = c.tenant.users.list()
+	}
 	c.tenant.mu.RUnlock()
 	items = visibleOnly(c.tenant, items, userID) // replication lag (lag.go)
 	writeList(c, userSchema, "users", items, lq, userID)
