@@ -21,6 +21,12 @@ func (a *App) ProgressSink(ctx context.Context, inv *invocation) error {
 	if err != nil {
 		return err
 	}
+	if current, err := isCurrent(ctx, store, ev.Wave, ev.Version); err != nil {
+		return err
+	} else if !current {
+		inv.logf("wave %s: ignoring a %s event of replaced file version %s", ev.Wave, ev.Kind, ev.Version)
+		return nil
+	}
 	err = state.Update(ctx, store, wave.ProgressPath(ev.Wave),
 		func() *wave.Progress { return &wave.Progress{Wave: ev.Wave, Done: map[string]wave.Counts{}} },
 		func(p *wave.Progress) bool { return p.Apply(ev) })

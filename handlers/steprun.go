@@ -30,6 +30,12 @@ func (a *App) StepRun(ctx context.Context, inv *invocation) error {
 	if err != nil {
 		return err
 	}
+	if current, err := isCurrent(ctx, store, step.Wave, step.Version); err != nil {
+		return err
+	} else if !current {
+		inv.logf("wave %s: dropping a %s step of replaced file version %s", step.Wave, step.Phase, step.Version)
+		return nil
+	}
 	switch step.Phase {
 	case wave.PhaseExportUsers:
 		return a.exportUsers(ctx, inv, store, step)
@@ -97,7 +103,7 @@ func (a *App) chunkDone(ctx context.Context, inv *invocation, store *state.Store
 	if err := store.PutChunk(ctx, rec); err != nil {
 		return err
 	}
-	inv.output("progress", wave.Event{Kind: wave.EventChunkDone, Wave: step.Wave, Phase: step.Phase,
+	inv.output("progress", wave.Event{Kind: wave.EventChunkDone, Wave: step.Wave, Version: step.Version, Phase: step.Phase,
 		Chunk: step.Chunk, Chunks: step.Chunks, Counts: counts, Utc: time.Now().UTC()})
 	// Our chunk record is written before we count, so of two chunks finishing together at least one
 	// sees both done; both may, and finalize is idempotent.
@@ -148,6 +154,7 @@ func (a *App) finalize(ctx context.Context, inv *invocation, store *state.Store,
 	}
 	now := time.Now().UTC()
 	rep := report.Build(&m, entries, a.Settings.KeyVaultURL != "", now)
+	rep.Version = step.Version
 	if _, err := store.PutJSON(ctx, wave.ReportPath(step.Wave), rep, state.Cond{}); err != nil {
 		return err
 	}
@@ -171,6 +178,6 @@ func (a *App) finalize(ctx context.Context, inv *invocation, store *state.Store,
 	}
 	inv.logf("wave %s finished: %s (%d created, %d matched, %d failed, %d invalid rows)", step.Wave, rep.Status,
 		rep.Users.Created, rep.Users.Matched, rep.Users.Failed, rep.Rows.Invalid)
-	inv.output("progress", wave.Event{Kind: wave.EventWaveCompleted, Wave: step.Wave, Counts: rep.Users, Utc: now})
+	inv.output("progress", wave.Event{Kind: wave.EventWaveCompleted, Wave: step.Wave, Version: step.Version, Counts: rep.Users, Utc: now})
 	return nil
 }

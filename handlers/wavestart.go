@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"t2t/shared/graph"
 	"t2t/shared/mapping"
 	"t2t/shared/state"
 	"t2t/shared/wave"
@@ -41,11 +42,18 @@ func (a *App) WaveStart(ctx context.Context, inv *invocation) error {
 	var prev wave.Manifest
 	prevTag, err := store.GetJSON(ctx, wave.ManifestPath(waveID), &prev)
 	switch {
+	case err == nil && !strings.EqualFold(prev.Blob, "mappings/"+name):
+		// Finance.csv and finance.csv make the same wave id: never let one file restart another's wave.
+		inv.logf("ignoring mappings/%s: wave %s belongs to %s; rename the file to start a wave of its own", name, waveID, prev.Blob)
+		return nil
 	case err == nil && prev.ContentSHA256 == digest && (etag == "" || prev.BlobETag != etag):
 		inv.logf("wave %s: %s is identical to the file already started; nothing to do", waveID, name)
 		return nil
 	case err == nil && prev.ContentSHA256 == digest:
 		inv.logf("wave %s: trigger retried; emitting its steps again", waveID)
+		if err := setCurrent(ctx, store, &prev); err != nil {
+			return err
+		}
 		a.emitStart(inv, &prev)
 		return nil
 	case err != nil && !isNotFound(err):
@@ -64,9 +72,32 @@ func (a *App) WaveStart(ctx context.Context, inv *invocation) error {
 		}
 		return err
 	}
-	inv.logf("wave %s: %d rows, %d valid, %d rejected, %d steps", waveID, m.TotalRows, len(m.Rows), m.InvalidRows, m.Chunks)
+	if err := setCurrent(ctx, store, m); err != nil {
+		return err
+	}
+	inv.logf("wave %s: %d rows, %d valid, %d rejected, %d chunks", waveID, m.TotalRows, len(m.Rows), m.InvalidRows, m.Chunks)
 	a.emitStart(inv, m)
 	return nil
+}
+
+// setCurrent records the manifest's version as the one steps must belong to; steps of a replaced file
+// stop before touching the target.
+func setCurrent(ctx context.Context, store *state.Store, m *wave.Manifest) error {
+	_, err := store.PutJSON(ctx, wave.CurrentPath(m.Wave), wave.Current{Version: wave.VersionOf(m)}, state.Cond{})
+	return err
+}
+
+// isCurrent reports whether version is the wave's current file version. A wave without current.json
+// (written before this check existed) accepts every version.
+func isCurrent(ctx context.Context, store *state.Store, waveID, version string) (bool, error) {
+	var cur wave.Current
+	if _, err := store.GetJSON(ctx, wave.CurrentPath(waveID), &cur); err != nil {
+		if isNotFound(err) {
+			return true, nil
+		}
+		return false, err
+	}
+	return cur.Version == version, nil
 }
 
 // newManifest parses and validates the file and writes errors.csv.
@@ -83,11 +114,16 @@ func (a *App) newManifest(ctx context.Context, waveID, name, etag, digest string
 		// The file as a whole is unusable: say so in errors.csv and stop here.
 		bad = []mapping.RowError{{Line: 1, Reason: err.Error()}}
 		m.Status, m.Phases = wave.StatusRejected, map[string]*wave.Phase{}
-	} else {
-		verified, err := a.verifiedDomains(ctx)
-		if err != nil {
-			return nil, err
+	} else if verified, err := a.verifiedDomains(ctx); err != nil {
+		if graph.IsRetryable(err) && !errors.Is(err, errNoDomains) {
+			return nil, err // the blob trigger retries
 		}
+		// No retry fixes a missing permission or a target without verified domains: say so in
+		// errors.csv rather than end in the blob trigger's poison queue with nothing to show.
+		rows, bad = nil, []mapping.RowError{{Line: 0, Reason: "the target tenant's verified domains could not be read: " +
+			graph.Describe(err) + " (the app needs Domain.Read.All in the target tenant)"}}
+		m.Status, m.Phases = wave.StatusRejected, map[string]*wave.Phase{}
+	} else {
 		var more []mapping.RowError
 		rows, more = mapping.Validate(rows, verified)
 		bad = append(bad, more...)
@@ -112,7 +148,7 @@ func (a *App) emitStart(inv *invocation, m *wave.Manifest) {
 	for _, s := range wave.ExportSteps(m.Wave, wave.VersionOf(m), m.Rows) {
 		inv.output("steps", s)
 	}
-	inv.output("progress", wave.Event{Kind: wave.EventWaveStarted, Wave: m.Wave, Chunks: m.Chunks, Utc: time.Now().UTC()})
+	inv.output("progress", wave.Event{Kind: wave.EventWaveStarted, Wave: m.Wave, Version: wave.VersionOf(m), Chunks: m.Chunks, Utc: time.Now().UTC()})
 }
 
 // verifiedDomains reads the target tenant's verified domains (lower case).

@@ -61,6 +61,22 @@ func IsConflict(err error) bool {
 	return info.Status == 409
 }
 
+// ConflictTargets returns the properties a uniqueness conflict names (error details' targets), e.g.
+// userPrincipalName or proxyAddresses; empty when the error is no conflict or names none.
+func ConflictTargets(err error) []string {
+	info, ok := Inspect(err)
+	if !ok {
+		return nil
+	}
+	var out []string
+	for i, d := range info.Details {
+		if d == CodeObjectConflict && info.Targets[i] != "" {
+			out = append(out, info.Targets[i])
+		}
+	}
+	return out
+}
+
 // IsNotFound reports a 404 / Request_ResourceNotFound.
 func IsNotFound(err error) bool {
 	info, ok := Inspect(err)

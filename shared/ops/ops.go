@@ -57,7 +57,7 @@ func (s Status) Done() bool {
 	case wave.StatusRejected:
 		return true
 	case wave.StatusCompleted, wave.StatusCompletedWithErrors:
-		return s.Report != nil || s.Manifest.Chunks == 0
+		return s.Manifest.Chunks == 0 || (s.Report != nil && s.Report.Version == wave.VersionOf(s.Manifest))
 	}
 	return false
 }

@@ -14,6 +14,7 @@ import (
 // Report is waves/<wave>/report.json.
 type Report struct {
 	Wave         string      `json:"wave"`
+	Version      string      `json:"version"` // of the mapping file the report is about
 	Status       string      `json:"status"`
 	StartedUtc   time.Time   `json:"startedUtc"`
 	CompletedUtc time.Time   `json:"completedUtc"`

@@ -61,6 +61,8 @@ type IDMapping struct {
 	// matched an existing one (rollback must leave it).
 	Created bool   `json:"Created"`
 	Wave    string `json:"Wave"`
+	// TargetKey is the target object's natural key when it was mapped (the destination UPN for users).
+	TargetKey string `json:"TargetKey"`
 }
 
 // ChunkRecord marks one step chunk as done, with its tallies.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -107,7 +108,7 @@ func (im *Importer) Import(ctx context.Context, snap *Snapshot) (wave.Counts, er
 		switch {
 		case r.err == nil:
 			maps = append(maps, state.IDMapping{Migration: im.Migration, Type: Type, SourceID: e.SourceID,
-				TargetID: r.targetID, Created: r.created, Wave: snap.Wave})
+				TargetID: r.targetID, Created: r.created, Wave: snap.Wave, TargetKey: e.TargetKey})
 			e.TargetID, e.LastError, e.Status = r.targetID, "", wave.ObjMatched
 			if r.created {
 				e.Status = wave.ObjCreated
@@ -174,14 +175,20 @@ func (im *Importer) createAll(ctx context.Context, snap *Snapshot, entries []sta
 // wave before (a redelivered step) or by an earlier wave (then it counts as matched here). It
 // reports whether the entry changed.
 func settled(e *state.LedgerEntry, m state.IDMapping, waveID string) bool {
-	status := wave.ObjMatched
+	status, reason := wave.ObjMatched, ""
 	if m.Created && m.Wave == waveID {
 		status = wave.ObjCreated
 	}
-	if e.Status == status && e.TargetID == m.TargetID {
+	if m.TargetKey != "" && !strings.EqualFold(m.TargetKey, e.TargetKey) {
+		// The source already has a target account under another UPN: creating a second account for
+		// one person is never what a migration wants, and re-pointing silently would hide it.
+		status = wave.ObjFailed
+		reason = fmt.Sprintf("the source user was already migrated to %s (wave %s); map it there, or remove that account and its id mapping first", m.TargetKey, m.Wave)
+	}
+	if e.Status == status && e.TargetID == m.TargetID && e.LastError == reason {
 		return false
 	}
-	e.TargetID, e.Status, e.LastError = m.TargetID, status, ""
+	e.TargetID, e.Status, e.LastError = m.TargetID, status, reason
 	if e.Attempts == 0 {
 		e.Attempts = 1
 	}
@@ -211,7 +218,7 @@ func tally(c wave.Counts, status string) wave.Counts {
 // true when the account is ours: created now, or by an earlier attempt of this wave (created after
 // the intent was recorded).
 func (im *Importer) createOrMatch(ctx context.Context, waveID string, ex Exported, entry state.LedgerEntry) (string, bool, error) {
-	password, err := im.password(ctx, waveID, ex, entry)
+	password, err := im.password(ctx, waveID, ex)
 	if err != nil {
 		return "", false, err
 	}
@@ -221,6 +228,13 @@ func (im *Importer) createOrMatch(ctx context.Context, waveID string, ex Exporte
 	}
 	if !graph.IsConflict(err) {
 		return "", false, fmt.Errorf("creating %s: %w", ex.Row.Destination, err)
+	}
+	if targets := graph.ConflictTargets(err); len(targets) > 0 && !slices.ContainsFunc(targets, func(t string) bool {
+		return strings.EqualFold(t, "userPrincipalName")
+	}) {
+		// Another object holds a value this user needs (an address in proxyAddresses, say): no
+		// account to match, and no retry will free it.
+		return "", false, permanent("creating " + ex.Row.Destination + ": " + graph.Describe(err))
 	}
 	existing, err := im.Target.Users().ByUserId(ex.Row.Destination).Get(ctx, &graphusers.UserItemRequestBuilderGetRequestConfiguration{
 		QueryParameters: &graphusers.UserItemRequestBuilderGetQueryParameters{
@@ -254,11 +268,12 @@ const intentSkew = 5 * time.Second
 var errReplicationLag = errors.New("the directory has not replicated the account yet")
 
 // password returns the temporary password to create the user with, kept in Key Vault before the
-// create. A retry reuses the one an earlier attempt kept, so that the vault always holds the password
-// the account was created with, even when that earlier create succeeded unseen.
-func (im *Importer) password(ctx context.Context, waveID string, ex Exported, entry state.LedgerEntry) (string, error) {
+// create. Any earlier attempt's password is reused (a redelivered step, a duplicate step, a changed
+// file re-running the wave), so that the vault holds the password the account was created with even
+// when that earlier create succeeded unseen.
+func (im *Importer) password(ctx context.Context, waveID string, ex Exported) (string, error) {
 	name := SecretName(waveID, ex.User.ID)
-	if im.Vault != nil && entry.Attempts > 1 {
+	if im.Vault != nil {
 		pw, err := im.Vault.Get(ctx, name)
 		if err == nil {
 			return pw, nil

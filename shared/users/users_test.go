@@ -279,3 +279,33 @@ func TestTemporaryPasswordsAreStrongAndDistinct(t *testing.T) {
 		}
 	}
 }
+
+func TestImportRefusesASecondAccountForAnAlreadyMigratedSource(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	src := e.sourceUsers(t, 1)
+	upn := *src[0].GetUserPrincipalName()
+	im := &users.Importer{Target: e.target, Store: e.store, Migration: e.migration, MaxAttempts: 3}
+	first, err := users.Export(ctx, e.source, scope("wa"), []mapping.Row{{Line: 2, Source: upn, Destination: "first.home@fabrikam.example"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := im.Import(ctx, first); err != nil || c.Created != 1 {
+		t.Fatalf("first wave: %+v, %v", c, err)
+	}
+	second, err := users.Export(ctx, e.source, scope("wb"), []mapping.Row{{Line: 2, Source: upn, Destination: "second.home@fabrikam.example"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := im.Import(ctx, second)
+	if err != nil || c.Failed != 1 {
+		t.Fatalf("second wave: %+v, %v; want the row failed", c, err)
+	}
+	entry, _ := e.store.GetLedger(ctx, scope("wb"), upn)
+	if !strings.Contains(entry.LastError, "first.home@fabrikam.example") {
+		t.Errorf("reason %q should name the existing account", entry.LastError)
+	}
+	if _, err := targetUser(t, e, "second.home@fabrikam.example"); !graph.IsNotFound(err) {
+		t.Errorf("a second account was created for one person: %v", err)
+	}
+}

@@ -10,6 +10,7 @@ import (
 // a redelivered event counts once.
 type Progress struct {
 	Wave       string            `json:"wave"`
+	Version    string            `json:"version"`
 	Chunks     int               `json:"chunks"`
 	ChunksDone int               `json:"chunksDone"`
 	Users      Counts            `json:"users"`
@@ -18,18 +19,23 @@ type Progress struct {
 	Done       map[string]Counts `json:"done,omitempty"`
 }
 
-// Apply folds one event into the summary; it reports false when the event changes nothing (a
-// duplicate delivery), so the caller can skip the write.
+// Apply folds one event of the wave's current version into the summary; it reports false when the
+// event changes nothing (a duplicate or late delivery), so the caller can skip the write. An event of
+// another version than the summary's starts the summary over only when it is that version's start.
 func (p *Progress) Apply(ev Event) bool {
 	if p.Done == nil {
 		p.Done = map[string]Counts{}
 	}
-	switch ev.Kind {
-	case EventWaveStarted:
-		if p.Chunks == ev.Chunks && !p.Completed && len(p.Done) == 0 {
+	if ev.Version != p.Version {
+		if ev.Kind != EventWaveStarted {
 			return false
 		}
-		*p = Progress{Wave: ev.Wave, Chunks: ev.Chunks, Done: map[string]Counts{}}
+		*p = Progress{Wave: ev.Wave, Version: ev.Version, Chunks: ev.Chunks, Done: map[string]Counts{}, UpdatedUtc: ev.Utc}
+		return true
+	}
+	switch ev.Kind {
+	case EventWaveStarted:
+		return false // a redelivered or late start of this version: keep what was counted since
 	case EventChunkDone:
 		key := fmt.Sprintf("%s-%05d", ev.Phase, ev.Chunk)
 		if _, seen := p.Done[key]; seen {

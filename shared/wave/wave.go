@@ -157,13 +157,14 @@ const (
 
 // Event is a message on the progress queue.
 type Event struct {
-	Kind   string    `json:"kind"`
-	Wave   string    `json:"wave"`
-	Phase  string    `json:"phase,omitempty"`
-	Chunk  int       `json:"chunk"`
-	Chunks int       `json:"chunks,omitempty"`
-	Counts Counts    `json:"counts"`
-	Utc    time.Time `json:"utc"`
+	Kind    string    `json:"kind"`
+	Wave    string    `json:"wave"`
+	Version string    `json:"version"`
+	Phase   string    `json:"phase,omitempty"`
+	Chunk   int       `json:"chunk"`
+	Chunks  int       `json:"chunks,omitempty"`
+	Counts  Counts    `json:"counts"`
+	Utc     time.Time `json:"utc"`
 }
 
 // ErrBadID is wrapped when a wave id cannot be used.
@@ -212,6 +213,16 @@ func ErrorsPath(id string) string   { return id + "/errors.csv" }
 func ReportPath(id string) string   { return id + "/report.json" }
 func StatePath(id string) string    { return id + "/MigrationState.json" }
 func ProgressPath(id string) string { return id + "/progress.json" }
+
+// CurrentPath is waves/<wave>/current.json: the version of the file steps must belong to. Small, so
+// every step can afford to read it; steps of a replaced version stop there.
+func CurrentPath(id string) string { return id + "/current.json" }
+
+// Current is the content of CurrentPath.
+type Current struct {
+	Version string `json:"version"`
+}
+
 func ExportPath(id, version string, chunk int) string {
 	return fmt.Sprintf("%s/export/%s/users/%05d.json", id, version, chunk)
 }

@@ -71,10 +71,12 @@ func TestExportStepsCoverChunksOfTwenty(t *testing.T) {
 func TestProgressApplyCountsEachChunkOnce(t *testing.T) {
 	var p Progress
 	events := []Event{
-		{Kind: EventWaveStarted, Wave: "w", Chunks: 2},
-		{Kind: EventChunkDone, Wave: "w", Phase: PhaseImportUsers, Chunk: 0, Chunks: 2, Counts: Counts{Created: 18, Matched: 1, Failed: 1}},
-		{Kind: EventChunkDone, Wave: "w", Phase: PhaseImportUsers, Chunk: 0, Chunks: 2, Counts: Counts{Created: 18, Matched: 1, Failed: 1}},
-		{Kind: EventChunkDone, Wave: "w", Phase: PhaseImportUsers, Chunk: 1, Chunks: 2, Counts: Counts{Created: 5}},
+		{Kind: EventWaveStarted, Wave: "w", Version: "v1", Chunks: 2},
+		{Kind: EventChunkDone, Wave: "w", Version: "v1", Phase: PhaseImportUsers, Chunk: 0, Chunks: 2, Counts: Counts{Created: 18, Matched: 1, Failed: 1}},
+		{Kind: EventChunkDone, Wave: "w", Version: "v1", Phase: PhaseImportUsers, Chunk: 0, Chunks: 2, Counts: Counts{Created: 18, Matched: 1, Failed: 1}},
+		{Kind: EventWaveStarted, Wave: "w", Version: "v1", Chunks: 2},                                                              // late redelivery: must not reset
+		{Kind: EventChunkDone, Wave: "w", Version: "v0", Phase: PhaseImportUsers, Chunk: 1, Chunks: 2, Counts: Counts{Created: 9}}, // older file
+		{Kind: EventChunkDone, Wave: "w", Version: "v1", Phase: PhaseImportUsers, Chunk: 1, Chunks: 2, Counts: Counts{Created: 5}},
 	}
 	changed := 0
 	for _, ev := range events {
@@ -88,7 +90,10 @@ func TestProgressApplyCountsEachChunkOnce(t *testing.T) {
 	if p.ChunksDone != 2 || p.Users != (Counts{Created: 23, Matched: 1, Failed: 1}) {
 		t.Errorf("progress = %+v", p)
 	}
-	if !p.Apply(Event{Kind: EventWaveCompleted, Wave: "w", Counts: p.Users}) || !p.Completed {
+	if !p.Apply(Event{Kind: EventWaveCompleted, Wave: "w", Version: "v1", Counts: p.Users}) || !p.Completed {
 		t.Error("wave.completed did not complete the summary")
+	}
+	if !p.Apply(Event{Kind: EventWaveStarted, Wave: "w", Version: "v2", Chunks: 1}) || p.Completed || p.ChunksDone != 0 || p.Version != "v2" {
+		t.Errorf("a new version's start should begin a new summary: %+v", p)
 	}
 }
