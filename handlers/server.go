@@ -87,21 +87,41 @@ func newLogger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
 
-// blobETag reads the trigger blob's ETag from the metadata's Properties object, in either shape.
-func blobETag(req *funcproto.InvokeRequest) string {
-	raw, ok := req.Metadata["Properties"]
+// RetryMetadataKey is the blob metadata key `t2t retry` sets on a mapping file to run it again.
+const RetryMetadataKey = "t2tretry"
+
+// blobMetadata reads one key of the trigger blob's metadata (the Metadata object in the invocation
+// metadata), in either shape; keys compare case-insensitively, as in Azure Storage.
+func blobMetadata(req *funcproto.InvokeRequest, key string) string {
+	for k, v := range metaObject(req, "Metadata") {
+		if strings.EqualFold(k, key) {
+			s, _ := v.(string)
+			return s
+		}
+	}
+	return ""
+}
+
+// metaObject decodes an object-valued metadata entry, sent as an object or as JSON text.
+func metaObject(req *funcproto.InvokeRequest, name string) map[string]any {
+	raw, ok := req.Metadata[name]
 	if !ok {
-		return ""
+		return nil
 	}
 	var text string
 	if json.Unmarshal(raw, &text) == nil {
 		raw = json.RawMessage(text)
 	}
-	var props map[string]any
-	if json.Unmarshal(raw, &props) != nil {
-		return ""
+	var obj map[string]any
+	if json.Unmarshal(raw, &obj) != nil {
+		return nil
 	}
-	for k, v := range props {
+	return obj
+}
+
+// blobETag reads the trigger blob's ETag from the metadata's Properties object, in either shape.
+func blobETag(req *funcproto.InvokeRequest) string {
+	for k, v := range metaObject(req, "Properties") {
 		if strings.EqualFold(k, "ETag") {
 			s, _ := v.(string)
 			return s

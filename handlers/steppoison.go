@@ -12,7 +12,7 @@ import (
 )
 
 // poisonReason is recorded for objects whose step kept failing and has no more specific error.
-const poisonReason = "the step failed on every delivery and was moved to the steps-poison queue; retry the wave's failed objects"
+const poisonReason = "the step failed on every delivery and was moved to the steps-poison queue; `t2t retry` runs the wave again"
 
 // StepPoison runs for a step that failed maxDequeueCount times. It marks the step's unfinished objects
 // Failed (keeping the last error each one recorded), counts the chunk as done, and lets the wave

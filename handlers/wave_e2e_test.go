@@ -585,6 +585,21 @@ func TestWaveRejectsUnreadableFileAndConvergesOnChangedFile(t *testing.T) {
 	if len(after) != len(targetBefore)+4 {
 		t.Errorf("target has %d users; want %d before + 4 (the rerun must not duplicate)", len(after), len(targetBefore))
 	}
+
+	// t2t retry: the same file runs again as a new version; everything is settled from the id map.
+	prev, err := ops.Retry(ctx, conn, store, "small")
+	if err != nil {
+		t.Fatal(err)
+	}
+	third := waitFor(ctx, t, store, "small", func(st ops.Status) bool {
+		return st.Manifest != nil && wave.VersionOf(st.Manifest) != prev && st.Done()
+	})
+	if third.Report.Users != second.Report.Users || third.Report.Version == second.Report.Version {
+		t.Errorf("retry: %+v (version %s), want the same tallies as %+v under a new version", third.Report.Users, third.Report.Version, second.Report.Users)
+	}
+	if again := dumpUsers(t, s, s.TargetTenantID); len(again) != len(after) {
+		t.Errorf("retry changed the target: %d users, was %d", len(again), len(after))
+	}
 }
 
 // waitStatus waits until the wave has a manifest in a final state (a rejected file has no report).

@@ -37,8 +37,14 @@ func (a *App) WaveStart(ctx context.Context, inv *invocation) error {
 	if err != nil {
 		return err
 	}
-	sum := sha256.Sum256(content)
-	digest, etag := hex.EncodeToString(sum[:]), blobETag(inv.req)
+	// The version is the content's hash, salted with the retry token `t2t retry` sets as blob
+	// metadata: the same file uploaded again is a no-op, the same file retried is a new run.
+	h := sha256.New()
+	h.Write(content)
+	if token := blobMetadata(inv.req, RetryMetadataKey); token != "" {
+		h.Write([]byte("\x00retry:" + token))
+	}
+	digest, etag := hex.EncodeToString(h.Sum(nil)), blobETag(inv.req)
 	var prev wave.Manifest
 	prevTag, err := store.GetJSON(ctx, wave.ManifestPath(waveID), &prev)
 	switch {

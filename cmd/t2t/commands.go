@@ -70,6 +70,23 @@ func watchCmd(ctx context.Context, args []string) error {
 	return nil
 }
 
+func retryCmd(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("retry", flag.ExitOnError)
+	conn := storageFlag(fs)
+	id := fs.String("wave", "", "wave name")
+	_ = fs.Parse(args)
+	store, err := openStore(ctx, *conn, *id)
+	if err != nil {
+		return err
+	}
+	prev, err := ops.Retry(ctx, *conn, store, *id)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("wave %s: its mapping file runs again (was version %s); failed rows are retried, migrated ones are kept\n", *id, prev)
+	return nil
+}
+
 func reportCmd(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("report", flag.ExitOnError)
 	conn := storageFlag(fs)

@@ -17,6 +17,7 @@ commands:
   start  -file F [-wave NAME]   upload a usermapping CSV to the mappings container (starts a wave)
   watch  -wave NAME             follow a wave until it finishes, then print its summary
   report -wave NAME             print a wave's report
+  retry  -wave NAME             run a wave's file again: failed rows are retried, migrated ones kept
   demo   [-csv F] [-bin DIR]    run a wave end to end on the embedded local stack
   stack  [-bin DIR]             run the embedded local stack until Ctrl-C
   sample [-tenants F] [-rows N] write a demo mapping file for a simulator tenants file to stdout
@@ -39,6 +40,8 @@ func main() {
 		err = watchCmd(ctx, args)
 	case "report":
 		err = reportCmd(ctx, args)
+	case "retry":
+		err = retryCmd(ctx, args)
 	case "demo":
 		err = demoCmd(ctx, args)
 	case "stack":

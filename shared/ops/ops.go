@@ -7,7 +7,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"iter"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/streaming"
@@ -39,6 +42,46 @@ func Upload(ctx context.Context, connStr, name string, data []byte) error {
 		return fmt.Errorf("uploading %s: %w", name, err)
 	}
 	return nil
+}
+
+// RetryMetadataKey is the mapping blob's metadata key that makes WaveStart run an unchanged file
+// again (handlers.RetryMetadataKey; duplicated here so the CLI does not link the handler).
+const RetryMetadataKey = "t2tretry"
+
+// Retry runs a wave's current mapping file again: it re-uploads the same content with a new retry
+// token in the blob's metadata, which WaveStart treats as a new version. The new run re-reads every
+// row: users already migrated are settled from the id map without a Graph write, failed ones are
+// tried again. It returns the wave's previous version.
+func Retry(ctx context.Context, connStr string, store *state.Store, waveID string) (string, error) {
+	var m wave.Manifest
+	if _, err := store.GetJSON(ctx, wave.ManifestPath(waveID), &m); err != nil {
+		return "", fmt.Errorf("reading wave %s: %w", waveID, err)
+	}
+	client, err := azblob.NewClientFromConnectionString(connStr, nil)
+	if err != nil {
+		return "", fmt.Errorf("blob client: %w", err)
+	}
+	name := strings.TrimPrefix(m.Blob, state.MappingsContainer+"/")
+	bc := client.ServiceClient().NewContainerClient(state.MappingsContainer).NewBlockBlobClient(name)
+	dl, err := bc.DownloadStream(ctx, nil)
+	if err != nil {
+		return "", fmt.Errorf("reading %s: %w", m.Blob, err)
+	}
+	data, err := io.ReadAll(dl.Body)
+	dl.Body.Close()
+	if err != nil {
+		return "", fmt.Errorf("reading %s: %w", m.Blob, err)
+	}
+	token := strconv.FormatInt(time.Now().UnixNano(), 36)
+	ct := "text/csv"
+	_, err = bc.Upload(ctx, streaming.NopCloser(bytes.NewReader(data)), &blockblob.UploadOptions{
+		HTTPHeaders: &blob.HTTPHeaders{BlobContentType: &ct},
+		Metadata:    map[string]*string{RetryMetadataKey: &token},
+	})
+	if err != nil {
+		return "", fmt.Errorf("re-uploading %s: %w", m.Blob, err)
+	}
+	return wave.VersionOf(&m), nil
 }
 
 // Status is one look at a wave.
