@@ -113,6 +113,12 @@ func (im *Importer) Import(ctx context.Context, snap *Snapshot) (wave.Counts, er
 			if r.created {
 				e.Status = wave.ObjCreated
 			}
+		case graph.IsThrottled(r.err):
+			// Throttling says nothing about the user: it does not use up an attempt. The queue's
+			// delivery count still bounds the step, and `t2t retry` picks up what it gives up on.
+			e.Attempts--
+			e.LastError, e.Status = graph.Describe(r.err), wave.ObjCreating
+			retry++
 		case im.retryable(e, r.err):
 			e.LastError, e.Status = graph.Describe(r.err), wave.ObjCreating
 			retry++
