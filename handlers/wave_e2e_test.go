@@ -644,3 +644,55 @@ func sortedUPNs(m map[string]simUser) []string {
 	sort.Strings(out)
 	return out
 }
+
+// TestWaveWithoutDomainPermissionIsRejectedWithReason: without Domain.Read.All in the target the
+// destinations cannot be checked; the wave is rejected with that reason instead of retrying into the
+// blob trigger's poison queue with nothing to show, and nothing is written to the target.
+func TestWaveWithoutDomainPermissionIsRejectedWithReason(t *testing.T) {
+	root, _ := localstack.ModuleRoot()
+	data, err := os.ReadFile(filepath.Join(root, "demo", "tenants.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg map[string]any
+	if err := json.Unmarshal(data, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	client := cfg["tenants"].([]any)[1].(map[string]any)["clients"].([]any)[0].(map[string]any)
+	var roles []any
+	for _, r := range client["roles"].([]any) {
+		if r != "Domain.Read.All" {
+			roles = append(roles, r)
+		}
+	}
+	client["roles"] = roles
+	out, _ := json.Marshal(cfg)
+	tenants := filepath.Join(t.TempDir(), "tenants.json")
+	if err := os.WriteFile(tenants, out, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := startStackWith(t, tenants)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	targetBefore := dumpUsers(t, s, s.TargetTenantID)
+	src := sortedUPNs(dumpUsers(t, s, s.SourceTenantID))
+	csv := "Source,Destination\n" + src[0] + "," + strings.Replace(src[0], "@contoso.example", "@fabrikam.example", 1) + "\n"
+	if err := ops.Upload(ctx, s.Azurite.ConnectionString(), "noperm.csv", []byte(csv)); err != nil {
+		t.Fatal(err)
+	}
+	store, err := state.Open(ctx, s.Azurite.ConnectionString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := waitStatus(ctx, t, store, "noperm")
+	if st.Manifest.Status != wave.StatusRejected {
+		t.Errorf("status %s, want %s", st.Manifest.Status, wave.StatusRejected)
+	}
+	if reasons := readErrorsCSV(ctx, t, store, "noperm"); !strings.Contains(reasons[0], "Domain.Read.All") ||
+		!strings.Contains(reasons[0], "Authorization_RequestDenied") {
+		t.Errorf("errors.csv = %q; want the missing permission named", reasons[0])
+	}
+	if after := dumpUsers(t, s, s.TargetTenantID); len(after) != len(targetBefore) {
+		t.Errorf("a rejected wave changed the target: %d users, was %d", len(after), len(targetBefore))
+	}
+}
