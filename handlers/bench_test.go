@@ -46,10 +46,7 @@ func BenchmarkWave(b *testing.B) {
 
 func runWaveBenchmark(b *testing.B, n int, scale float64) {
 	dir := b.TempDir()
-	tenants := filepath.Join(dir, "tenants.json")
-	if err := os.WriteFile(tenants, benchTenants(b, n, scale), 0o600); err != nil {
-		b.Fatal(err)
-	}
+	tenants := benchTenants(b, n, scale)
 	logPath := filepath.Join(dir, "stack.log")
 	if p := os.Getenv("T2T_BENCH_LOG"); p != "" {
 		logPath = p // keep the stack's log for a closer look
@@ -124,21 +121,11 @@ func runWaveBenchmark(b *testing.B, n int, scale float64) {
 }
 
 // benchTenants is a tenants file with n source users and throttling on, time compressed by scale.
-func benchTenants(b testing.TB, n int, scale float64) []byte {
-	root, _ := localstack.ModuleRoot()
-	data, err := os.ReadFile(filepath.Join(root, "demo", "tenants.json"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	var cfg map[string]any
-	if err := json.Unmarshal(data, &cfg); err != nil {
-		b.Fatal(err)
-	}
-	tenants := cfg["tenants"].([]any)
-	tenants[0].(map[string]any)["seed"] = map[string]any{"users": n, "seed": 7}
-	cfg["throttling"] = map[string]any{"enabled": true, "timeScale": scale}
-	out, _ := json.Marshal(cfg)
-	return out
+func benchTenants(b testing.TB, n int, scale float64) string {
+	return demoTenantsWith(b, func(cfg map[string]any) {
+		cfg["tenants"].([]any)[0].(map[string]any)["seed"] = map[string]any{"users": n, "seed": 7}
+		cfg["throttling"] = map[string]any{"enabled": true, "timeScale": scale}
+	})
 }
 
 type counter struct {

@@ -53,7 +53,7 @@ func (a *App) StepPoison(ctx context.Context, inv *invocation) error {
 			if err != nil {
 				return err
 			}
-			counts = countStatus(counts, status)
+			counts = counts.With(status)
 		}
 		inv.logf("wave %s chunk %d (%s) was poisoned: %d objects marked failed", step.Wave, chunk, step.Phase, counts.Failed)
 		if err := a.chunkDone(ctx, inv, store, one, counts); err != nil {
@@ -61,18 +61,6 @@ func (a *App) StepPoison(ctx context.Context, inv *invocation) error {
 		}
 	}
 	return nil
-}
-
-func countStatus(c wave.Counts, status string) wave.Counts {
-	switch status {
-	case wave.ObjCreated:
-		c.Created++
-	case wave.ObjMatched:
-		c.Matched++
-	default:
-		c.Failed++
-	}
-	return c
 }
 
 // snapshotRows finds the rows of an import chunk in its export snapshot.

@@ -1,17 +1,10 @@
 package handlers
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
-	"t2t/shared/funcproto"
-	"t2t/shared/localstack"
 	"t2t/shared/mapping"
 	"t2t/shared/state"
 	"t2t/shared/users"
@@ -21,17 +14,7 @@ import (
 // TestStepPoisonFailsUnfinishedObjectsAndLetsTheWaveFinish drives the StepPoison function through the
 // handler's HTTP surface with a payload shaped like the real host's, against real storage (Azurite).
 func TestStepPoisonFailsUnfinishedObjectsAndLetsTheWaveFinish(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	az, err := localstack.StartAzurite(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer az.Stop()
-	store, err := state.Open(ctx, az.ConnectionString())
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, store, url := storageApp(t)
 	sc := state.Scope{Wave: "pw", Version: "abc", Phase: users.Type, Chunk: 0}
 	done := state.LedgerEntry{Wave: "pw", Version: "abc", Phase: users.Type, Key: "a@s.example", Line: 2, Status: wave.ObjCreated, Attempts: 1, TargetID: "t1"}
 	stuck := state.LedgerEntry{Wave: "pw", Version: "abc", Phase: users.Type, Key: "b@s.example", Line: 3, Status: wave.ObjCreating, Attempts: 5,
@@ -46,22 +29,9 @@ func TestStepPoisonFailsUnfinishedObjectsAndLetsTheWaveFinish(t *testing.T) {
 		{Line: 3, Source: "b@s.example", Destination: "b@t.example"},
 		{Line: 4, Source: "c@s.example", Destination: "c@t.example"},
 	}}
-	msg, _ := json.Marshal(step)
-	body, _ := json.Marshal(funcproto.InvokeRequest{
-		Data:     map[string]json.RawMessage{"item": funcproto.EncodeTwice(string(msg))},
-		Metadata: map[string]json.RawMessage{"DequeueCount": json.RawMessage(`"1"`)},
-	})
-	app := NewApp(Settings{Storage: az.ConnectionString(), MigrationID: "m"})
-	srv := httptest.NewServer(app.Handler())
-	defer srv.Close()
-	resp, err := http.Post(srv.URL+"/StepPoison", "application/json", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out funcproto.InvokeResponse
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != 200 {
-		t.Fatalf("StepPoison answered %d, %v: %+v", resp.StatusCode, err, out)
+	status, out := invokeQueue(t, url, "StepPoison", step)
+	if status != 200 {
+		t.Fatalf("StepPoison answered %d: %+v", status, out)
 	}
 	if got, _ := store.GetLedger(ctx, sc, "a@s.example"); got.Status != wave.ObjCreated {
 		t.Errorf("a finished object was changed: %+v", got)

@@ -161,26 +161,14 @@ func TestWaveMigratesDemoMappingEndToEnd(t *testing.T) {
 // after the write, dropped connections). The outcome must be exactly the calm run's: every user
 // created or matched once, no duplicate, every failure explained, passwords in Key Vault.
 func TestDemoWaveConvergesUnderThrottlingLagAndFaults(t *testing.T) {
-	root, _ := localstack.ModuleRoot()
-	data, err := os.ReadFile(filepath.Join(root, "demo", "tenants.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cfg map[string]any
-	if err := json.Unmarshal(data, &cfg); err != nil {
-		t.Fatal(err)
-	}
-	cfg["throttling"] = map[string]any{"enabled": true, "timeScale": 10}
-	// Creates lose their answer often (the write happens, the client sees a 504 or a dropped
-	// connection and retries into a conflict); everything else fails now and then.
-	cfg["faults"] = map[string]any{"seed": 3, "rate503": 0.03, "rate504": 0.02, "rateDrop": 0.01,
-		"routes": []any{map[string]any{"method": "POST", "pattern": "/users", "rate504": 0.1, "rateDrop": 0.05}}}
-	cfg["tenants"].([]any)[1].(map[string]any)["replicationLag"] = "1s"
-	hostile, _ := json.Marshal(cfg)
-	tenants := filepath.Join(t.TempDir(), "tenants.json")
-	if err := os.WriteFile(tenants, hostile, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	tenants := demoTenantsWith(t, func(cfg map[string]any) {
+		cfg["throttling"] = map[string]any{"enabled": true, "timeScale": 10}
+		// Creates lose their answer often (the write happens, the client sees a 504 or a dropped
+		// connection and retries into a conflict); everything else fails now and then.
+		cfg["faults"] = map[string]any{"seed": 3, "rate503": 0.03, "rate504": 0.02, "rateDrop": 0.01,
+			"routes": []any{map[string]any{"method": "POST", "pattern": "/users", "rate504": 0.1, "rateDrop": 0.05}}}
+		cfg["tenants"].([]any)[1].(map[string]any)["replicationLag"] = "1s"
+	})
 	s := startStackWith(t, tenants)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -602,6 +590,26 @@ func TestWaveRejectsUnreadableFileAndConvergesOnChangedFile(t *testing.T) {
 	}
 }
 
+// demoTenantsWith writes a copy of demo/tenants.json changed by edit and returns its path.
+func demoTenantsWith(t testing.TB, edit func(cfg map[string]any)) string {
+	root, _ := localstack.ModuleRoot()
+	data, err := os.ReadFile(filepath.Join(root, "demo", "tenants.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg map[string]any
+	if err := json.Unmarshal(data, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	edit(cfg)
+	out, _ := json.Marshal(cfg)
+	path := filepath.Join(t.TempDir(), "tenants.json")
+	if err := os.WriteFile(path, out, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 // waitStatus waits until the wave has a manifest in a final state (a rejected file has no report).
 func waitStatus(ctx context.Context, t *testing.T, store *state.Store, id string) ops.Status {
 	t.Helper()
@@ -649,28 +657,16 @@ func sortedUPNs(m map[string]simUser) []string {
 // destinations cannot be checked; the wave is rejected with that reason instead of retrying into the
 // blob trigger's poison queue with nothing to show, and nothing is written to the target.
 func TestWaveWithoutDomainPermissionIsRejectedWithReason(t *testing.T) {
-	root, _ := localstack.ModuleRoot()
-	data, err := os.ReadFile(filepath.Join(root, "demo", "tenants.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cfg map[string]any
-	if err := json.Unmarshal(data, &cfg); err != nil {
-		t.Fatal(err)
-	}
-	client := cfg["tenants"].([]any)[1].(map[string]any)["clients"].([]any)[0].(map[string]any)
-	var roles []any
-	for _, r := range client["roles"].([]any) {
-		if r != "Domain.Read.All" {
-			roles = append(roles, r)
+	tenants := demoTenantsWith(t, func(cfg map[string]any) {
+		client := cfg["tenants"].([]any)[1].(map[string]any)["clients"].([]any)[0].(map[string]any)
+		var roles []any
+		for _, r := range client["roles"].([]any) {
+			if r != "Domain.Read.All" {
+				roles = append(roles, r)
+			}
 		}
-	}
-	client["roles"] = roles
-	out, _ := json.Marshal(cfg)
-	tenants := filepath.Join(t.TempDir(), "tenants.json")
-	if err := os.WriteFile(tenants, out, 0o600); err != nil {
-		t.Fatal(err)
-	}
+		client["roles"] = roles
+	})
 	s := startStackWith(t, tenants)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

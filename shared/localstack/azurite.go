@@ -217,3 +217,19 @@ func waitPort(ctx context.Context, port int, exited <-chan struct{}, timeout tim
 func WaitPort(ctx context.Context, port int, timeout time.Duration) error {
 	return waitPort(ctx, port, nil, timeout)
 }
+
+// MainWithAzurite is a TestMain body for packages whose tests need storage: it starts Azurite, hands
+// its connection string to setConn, runs the tests, stops Azurite and exits with the tests' code.
+func MainWithAzurite(m interface{ Run() int }, setConn func(string)) {
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	az, err := StartAzurite(ctx, nil)
+	cancel()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "starting azurite:", err)
+		os.Exit(1)
+	}
+	setConn(az.ConnectionString())
+	code := m.Run()
+	az.Stop()
+	os.Exit(code)
+}

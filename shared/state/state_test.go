@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"sync"
 	"testing"
-	"time"
 
 	"t2t/shared/localstack"
 )
@@ -15,17 +13,7 @@ import (
 var testConn string
 
 func TestMain(m *testing.M) {
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	az, err := localstack.StartAzurite(ctx, nil)
-	cancel()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "starting azurite:", err)
-		os.Exit(1)
-	}
-	testConn = az.ConnectionString()
-	code := m.Run()
-	az.Stop()
-	os.Exit(code)
+	localstack.MainWithAzurite(m, func(conn string) { testConn = conn })
 }
 
 func open(t *testing.T) *Store {

@@ -81,7 +81,7 @@ func (im *Importer) Import(ctx context.Context, snap *Snapshot) (wave.Counts, er
 			if settled(&e, m, snap.Wave) {
 				writes = append(writes, e)
 			}
-			counts = tally(counts, e.Status)
+			counts = counts.With(e.Status)
 			entries[i] = e
 			continue
 		}
@@ -127,7 +127,7 @@ func (im *Importer) Import(ctx context.Context, snap *Snapshot) (wave.Counts, er
 		}
 		finals = append(finals, e)
 		if e.Status != wave.ObjCreating {
-			counts = tally(counts, e.Status)
+			counts = counts.With(e.Status)
 		}
 	}
 	// The id map first: once it holds a user, a rerun never creates that user again.
@@ -206,18 +206,6 @@ func (im *Importer) retryable(e state.LedgerEntry, cause error) bool {
 	var perm permanentError
 	passing := errors.Is(cause, errReplicationLag) || graph.IsRetryable(cause)
 	return !errors.As(cause, &perm) && passing && e.Attempts < max(im.MaxAttempts, 1)
-}
-
-func tally(c wave.Counts, status string) wave.Counts {
-	switch status {
-	case wave.ObjCreated:
-		c.Created++
-	case wave.ObjMatched:
-		c.Matched++
-	default:
-		c.Failed++
-	}
-	return c
 }
 
 // createOrMatch creates the target user, or finds the existing one on a UPN conflict. created is

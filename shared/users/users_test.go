@@ -6,8 +6,6 @@ package users_test
 import (
 	"context"
 	"errors"
-	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -27,17 +25,7 @@ import (
 var storageConn string
 
 func TestMain(m *testing.M) {
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	az, err := localstack.StartAzurite(ctx, nil)
-	cancel()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "starting azurite:", err)
-		os.Exit(1)
-	}
-	storageConn = az.ConnectionString()
-	code := m.Run()
-	az.Stop()
-	os.Exit(code)
+	localstack.MainWithAzurite(m, func(conn string) { storageConn = conn })
 }
 
 type env struct {

@@ -143,6 +143,20 @@ type Counts struct {
 	Failed  int `json:"failed"`
 }
 
+// With returns the tally with one more object of the given ledger status (anything but Created or
+// Matched counts as Failed).
+func (c Counts) With(status string) Counts {
+	switch status {
+	case ObjCreated:
+		c.Created++
+	case ObjMatched:
+		c.Matched++
+	default:
+		c.Failed++
+	}
+	return c
+}
+
 // Add returns the sum of two tallies.
 func (c Counts) Add(o Counts) Counts {
 	return Counts{Created: c.Created + o.Created, Matched: c.Matched + o.Matched, Failed: c.Failed + o.Failed}
