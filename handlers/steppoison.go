@@ -40,7 +40,7 @@ func (a *App) StepPoison(ctx context.Context, inv *invocation) error {
 		chunks = step.SplitRows()
 	}
 	for chunk := range chunks {
-		one := wave.Step{Wave: step.Wave, Version: step.Version, Phase: wave.PhaseImportUsers, Chunk: chunk, Chunks: step.Chunks}
+		one := wave.Step{Wave: step.Wave, Version: step.Version, DryRun: step.DryRun, Phase: wave.PhaseImportUsers, Chunk: chunk, Chunks: step.Chunks}
 		rows := chunks[chunk]
 		if rows == nil {
 			if rows, err = snapshotRows(ctx, store, one); err != nil {

@@ -62,7 +62,8 @@ func (a *App) exportUsers(ctx context.Context, inv *invocation, store *state.Sto
 		if _, err := store.PutJSON(ctx, wave.ExportPath(step.Wave, step.Version, chunk), snap, state.Cond{}); err != nil {
 			return err
 		}
-		inv.output("steps", wave.Step{Wave: step.Wave, Version: step.Version, Phase: wave.PhaseImportUsers, Chunk: chunk, Chunks: step.Chunks})
+		inv.output("steps", wave.Step{Wave: step.Wave, Version: step.Version, DryRun: step.DryRun,
+			Phase: wave.PhaseImportUsers, Chunk: chunk, Chunks: step.Chunks})
 	}
 	inv.logf("wave %s chunks %d+: exported %d users, %d missing", step.Wave, step.Chunk, len(all.Users), len(all.Missing))
 	return nil
@@ -79,15 +80,20 @@ func (a *App) importUsers(ctx context.Context, inv *invocation, store *state.Sto
 	if err != nil {
 		return err
 	}
-	vault, err := a.secretStore()
-	if err != nil {
-		return err
-	}
 	im := &users.Importer{Target: target, Store: store, Migration: a.Settings.MigrationID, MaxAttempts: maxUserAttempts}
-	if vault != nil {
-		im.Vault = vault
+	var counts wave.Counts
+	if step.DryRun {
+		counts, err = im.Plan(ctx, &snap) // reads only: nothing reaches the target or the vault
+	} else {
+		vault, verr := a.secretStore()
+		if verr != nil {
+			return verr
+		}
+		if vault != nil {
+			im.Vault = vault
+		}
+		counts, err = im.Import(ctx, &snap)
 	}
-	counts, err := im.Import(ctx, &snap)
 	if err != nil {
 		return err // ErrRetryLater included: the queue redelivers after its visibility timeout
 	}
@@ -112,7 +118,7 @@ func (a *App) chunkDone(ctx context.Context, inv *invocation, store *state.Store
 		return err
 	}
 	if done >= step.Chunks {
-		inv.output("steps", wave.Step{Wave: step.Wave, Version: step.Version, Phase: wave.PhaseFinalize})
+		inv.output("steps", wave.Step{Wave: step.Wave, Version: step.Version, DryRun: step.DryRun, Phase: wave.PhaseFinalize})
 	}
 	return nil
 }
@@ -155,6 +161,11 @@ func (a *App) finalize(ctx context.Context, inv *invocation, store *state.Store,
 	now := time.Now().UTC()
 	rep := report.Build(&m, entries, a.Settings.KeyVaultURL != "", now)
 	rep.Version = step.Version
+	if m.DryRun {
+		if _, err := store.PutBytes(ctx, wave.WhatIfPath(step.Wave), report.WhatIfCSV(entries), "text/csv", state.Cond{}); err != nil {
+			return err
+		}
+	}
 	if _, err := store.PutJSON(ctx, wave.ReportPath(step.Wave), rep, state.Cond{}); err != nil {
 		return err
 	}

@@ -692,3 +692,84 @@ func TestWaveWithoutDomainPermissionIsRejectedWithReason(t *testing.T) {
 		t.Errorf("a rejected wave changed the target: %d users, was %d", len(after), len(targetBefore))
 	}
 }
+
+// TestDemoDryRunPredictsTheRealRun: a dry run of the demo file writes whatif.csv with the verdict of
+// every row, changes nothing in the target or the vault, and the real run that follows does exactly
+// what it predicted.
+func TestDemoDryRunPredictsTheRealRun(t *testing.T) {
+	s := startStack(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	root, _ := localstack.ModuleRoot()
+	data, err := os.ReadFile(filepath.Join(root, "demo", "usermapping.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sourceBefore := dumpUsers(t, s, s.SourceTenantID)
+	targetBefore := dumpUsers(t, s, s.TargetTenantID)
+	if err := ops.UploadWith(ctx, s.Azurite.ConnectionString(), "usermapping.csv", data, &ops.UploadOptions{DryRun: true}); err != nil {
+		t.Fatal(err)
+	}
+	store, err := state.Open(ctx, s.Azurite.ConnectionString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dry := waitDone(ctx, t, store, "usermapping")
+	if !dry.Report.DryRun || !dry.Manifest.DryRun {
+		t.Fatalf("not reported as a dry run: %+v", dry.Report)
+	}
+	if after := dumpUsers(t, s, s.TargetTenantID); len(after) != len(targetBefore) {
+		t.Errorf("the dry run changed the target: %d users, was %d", len(after), len(targetBefore))
+	}
+	if vault := simGet(t, s, "/_sim/vault"); strings.Contains(vault, "t2t-usermapping") {
+		t.Errorf("the dry run wrote temporary passwords: %s", vault)
+	}
+	whatif, _, err := store.GetBytes(ctx, wave.WhatIfPath("usermapping"))
+	if err != nil {
+		t.Fatalf("whatif.csv: %v", err)
+	}
+	recs, err := csv.NewReader(bytes.NewReader(whatif)).ReadAll()
+	if err != nil || len(recs) < 2 || strings.Join(recs[0], ",") != "row,source,destination,action,reason" {
+		t.Fatalf("whatif.csv is not the expected CSV: %v %q", err, whatif)
+	}
+	actions := map[string]int{}
+	for _, r := range recs[1:] {
+		src, pre := sourceBefore[strings.ToLower(r[1])], targetBefore[strings.ToLower(r[2])]
+		want := "create"
+		switch {
+		case src.ID == "" || (pre.ID != "" && !pre.AccountEnabled):
+			want = "refuse"
+		case pre.ID != "":
+			want = "match"
+		}
+		if r[3] != want {
+			t.Errorf("whatif row %s (%s -> %s): %s, want %s (%s)", r[0], r[1], r[2], r[3], want, r[4])
+		}
+		if r[3] == "refuse" && r[4] == "" {
+			t.Errorf("whatif row %s is refused without a reason", r[0])
+		}
+		actions[r[3]]++
+	}
+	// The real run of the same file is a new version, and does what the dry run said.
+	if err := ops.Upload(ctx, s.Azurite.ConnectionString(), "usermapping.csv", data); err != nil {
+		t.Fatal(err)
+	}
+	live := waitFor(ctx, t, store, "usermapping", func(st ops.Status) bool {
+		return st.Manifest != nil && !st.Manifest.DryRun && st.Done()
+	})
+	r, _ := checkDemoOutcome(ctx, t, s, store, data, live, sourceBefore, targetBefore)
+	if r.Users.Created != actions["create"] || r.Users.Matched != actions["match"] || r.Users.Failed != actions["refuse"] {
+		t.Errorf("real run %+v, dry run predicted %v", r.Users, actions)
+	}
+}
+
+// simGet reads a simulator admin endpoint as text.
+func simGet(t *testing.T, s *localstack.Stack, path string) string {
+	resp, err := simClient(t, s).Get(s.GraphURL + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return string(body)
+}

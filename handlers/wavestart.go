@@ -44,6 +44,10 @@ func (a *App) WaveStart(ctx context.Context, inv *invocation) error {
 	if token := blobMetadata(inv.req, RetryMetadataKey); token != "" {
 		h.Write([]byte("\x00retry:" + token))
 	}
+	dryRun := strings.EqualFold(blobMetadata(inv.req, DryRunMetadataKey), "true")
+	if dryRun {
+		h.Write([]byte("\x00dryrun")) // a dry run and the real run of one file are different versions
+	}
 	digest, etag := hex.EncodeToString(h.Sum(nil)), blobETag(inv.req)
 	var prev wave.Manifest
 	prevTag, err := store.GetJSON(ctx, wave.ManifestPath(waveID), &prev)
@@ -69,6 +73,7 @@ func (a *App) WaveStart(ctx context.Context, inv *invocation) error {
 	if err != nil {
 		return err
 	}
+	m.DryRun = dryRun
 	if prevTag != "" {
 		m.CreatedUtc = prev.CreatedUtc
 	}
@@ -152,6 +157,7 @@ func (a *App) emitStart(inv *invocation, m *wave.Manifest) {
 		return
 	}
 	for _, s := range wave.ExportSteps(m.Wave, wave.VersionOf(m), m.Rows) {
+		s.DryRun = m.DryRun
 		inv.output("steps", s)
 	}
 	inv.output("progress", wave.Event{Kind: wave.EventWaveStarted, Wave: m.Wave, Version: wave.VersionOf(m), Chunks: m.Chunks, Utc: time.Now().UTC()})

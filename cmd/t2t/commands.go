@@ -24,6 +24,7 @@ func startCmd(ctx context.Context, args []string) error {
 	conn := storageFlag(fs)
 	file := fs.String("file", "", "usermapping CSV to upload")
 	name := fs.String("wave", "", "wave name (default: the file's name)")
+	dryRun := fs.Bool("dry-run", false, "validate and plan only (whatif.csv); write nothing to the target")
 	_ = fs.Parse(args)
 	if *file == "" || *conn == "" {
 		return errors.New("start needs -file and a storage connection")
@@ -40,10 +41,14 @@ func startCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := ops.Upload(ctx, *conn, blobName, data); err != nil {
+	if err := ops.UploadWith(ctx, *conn, blobName, data, &ops.UploadOptions{DryRun: *dryRun}); err != nil {
 		return err
 	}
-	fmt.Printf("uploaded mappings/%s: wave %s starts when the function app picks it up\n", blobName, id)
+	kind := "wave"
+	if *dryRun {
+		kind = "dry run of wave"
+	}
+	fmt.Printf("uploaded mappings/%s: %s %s starts when the function app picks it up\n", blobName, kind, id)
 	return nil
 }
 
@@ -148,7 +153,12 @@ func printSummary(out *os.File, st ops.Status) {
 	if r == nil {
 		return
 	}
-	fmt.Fprintf(out, "  users: %d created, %d matched, %d failed\n", r.Users.Created, r.Users.Matched, r.Users.Failed)
+	if r.DryRun {
+		fmt.Fprintf(out, "  dry run, users: %d would be created, %d matched, %d refused (waves/%s)\n",
+			r.Users.Created, r.Users.Matched, r.Users.Failed, r.Files.WhatIf)
+	} else {
+		fmt.Fprintf(out, "  users: %d created, %d matched, %d failed\n", r.Users.Created, r.Users.Matched, r.Users.Failed)
+	}
 	for _, f := range r.Failures {
 		fmt.Fprintf(out, "    row %d %s -> %s: %s\n", f.Row, f.Source, f.Destination, f.Reason)
 	}

@@ -14,7 +14,9 @@ import (
 const usage = `usage: t2t <command> [flags]
 
 commands:
-  start  -file F [-wave NAME]   upload a usermapping CSV to the mappings container (starts a wave)
+  start  -file F [-wave NAME] [-dry-run]
+                                upload a usermapping CSV to the mappings container (starts a wave;
+                                a dry run writes whatif.csv and nothing to the target)
   watch  -wave NAME             follow a wave until it finishes, then print its summary
   report -wave NAME             print a wave's report
   retry  -wave NAME             run a wave's file again: failed rows are retried, migrated ones kept

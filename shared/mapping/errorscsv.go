@@ -14,13 +14,14 @@ func ErrorsCSV(errs []RowError) []byte {
 	w := csv.NewWriter(&buf)
 	_ = w.Write([]string{"row", "column", "value", "reason"})
 	for _, e := range errs {
-		_ = w.Write([]string{strconv.Itoa(e.Line), e.Column, defuse(e.Value), e.Reason})
+		_ = w.Write([]string{strconv.Itoa(e.Line), e.Column, Defuse(e.Value), e.Reason})
 	}
 	w.Flush()
 	return buf.Bytes()
 }
 
-func defuse(v string) string {
+// Defuse prefixes a CSV value that a spreadsheet would run as a formula with a quote.
+func Defuse(v string) string {
 	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
 		return "'" + v
 	}

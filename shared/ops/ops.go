@@ -27,6 +27,17 @@ import (
 // Upload puts a mapping file into the mappings container as name, which starts (or, if the content
 // changed, restarts) the wave named after it.
 func Upload(ctx context.Context, connStr, name string, data []byte) error {
+	return UploadWith(ctx, connStr, name, data, nil)
+}
+
+// UploadOptions are the choices `t2t start` offers.
+type UploadOptions struct {
+	// DryRun makes the wave validate and plan only: whatif.csv, and nothing written to the target.
+	DryRun bool
+}
+
+// UploadWith is Upload with options, carried to WaveStart as blob metadata.
+func UploadWith(ctx context.Context, connStr, name string, data []byte, o *UploadOptions) error {
 	client, err := azblob.NewClientFromConnectionString(connStr, nil)
 	if err != nil {
 		return fmt.Errorf("blob client: %w", err)
@@ -36,17 +47,23 @@ func Upload(ctx context.Context, connStr, name string, data []byte) error {
 		return fmt.Errorf("creating container %s: %w", state.MappingsContainer, err)
 	}
 	ct := "text/csv"
-	_, err = c.NewBlockBlobClient(name).Upload(ctx, streaming.NopCloser(bytes.NewReader(data)),
-		&blockblob.UploadOptions{HTTPHeaders: &blob.HTTPHeaders{BlobContentType: &ct}})
-	if err != nil {
+	opts := &blockblob.UploadOptions{HTTPHeaders: &blob.HTTPHeaders{BlobContentType: &ct}}
+	if o != nil && o.DryRun {
+		yes := "true"
+		opts.Metadata = map[string]*string{DryRunMetadataKey: &yes}
+	}
+	if _, err := c.NewBlockBlobClient(name).Upload(ctx, streaming.NopCloser(bytes.NewReader(data)), opts); err != nil {
 		return fmt.Errorf("uploading %s: %w", name, err)
 	}
 	return nil
 }
 
-// RetryMetadataKey is the mapping blob's metadata key that makes WaveStart run an unchanged file
-// again (handlers.RetryMetadataKey; duplicated here so the CLI does not link the handler).
-const RetryMetadataKey = "t2tretry"
+// Mapping blob metadata keys WaveStart reads (handlers.RetryMetadataKey and DryRunMetadataKey;
+// repeated here so that the CLI does not link the handler).
+const (
+	RetryMetadataKey  = "t2tretry"
+	DryRunMetadataKey = "t2tdryrun"
+)
 
 // Retry runs a wave's current mapping file again: it re-uploads the same content with a new retry
 // token in the blob's metadata, which WaveStart treats as a new version. The new run re-reads every
@@ -74,9 +91,14 @@ func Retry(ctx context.Context, connStr string, store *state.Store, waveID strin
 	}
 	token := strconv.FormatInt(time.Now().UnixNano(), 36)
 	ct := "text/csv"
+	meta := map[string]*string{RetryMetadataKey: &token}
+	if m.DryRun {
+		yes := "true"
+		meta[DryRunMetadataKey] = &yes
+	}
 	_, err = bc.Upload(ctx, streaming.NopCloser(bytes.NewReader(data)), &blockblob.UploadOptions{
 		HTTPHeaders: &blob.HTTPHeaders{BlobContentType: &ct},
-		Metadata:    map[string]*string{RetryMetadataKey: &token},
+		Metadata:    meta,
 	})
 	if err != nil {
 		return "", fmt.Errorf("re-uploading %s: %w", m.Blob, err)

@@ -48,7 +48,7 @@ type RollbackItem struct {
 func BuildState(m *wave.Manifest, entries []state.LedgerEntry, status string, now time.Time) *MigrationState {
 	ms := &MigrationState{
 		MigrationID: m.MigrationID, SourceTenantID: m.SourceTenantID, DestinationTenantID: m.TargetTenantID,
-		StartedUtc: m.CreatedUtc, Options: map[string]any{"DryRun": false},
+		StartedUtc: m.CreatedUtc, Options: map[string]any{"DryRun": m.DryRun},
 		Phases:     map[string]*PhaseState{},
 		IDMappings: map[string]map[string]string{"users": {}},
 	}

@@ -4,16 +4,23 @@
 package report
 
 import (
+	"bytes"
+	"encoding/csv"
 	"sort"
+	"strconv"
 	"time"
 
+	"t2t/shared/mapping"
 	"t2t/shared/state"
 	"t2t/shared/wave"
 )
 
 // Report is waves/<wave>/report.json.
 type Report struct {
-	Wave         string      `json:"wave"`
+	Wave string `json:"wave"`
+	// DryRun reports say what would happen: Users.Created and Users.Matched count the users the
+	// import would create and match; whatif.csv has the verdict of every row.
+	DryRun       bool        `json:"dryRun"`
 	Version      string      `json:"version"` // of the mapping file the report is about
 	Status       string      `json:"status"`
 	StartedUtc   time.Time   `json:"startedUtc"`
@@ -43,6 +50,7 @@ type Failure struct {
 
 // Files names the wave's documents in the waves container.
 type Files struct {
+	WhatIf         string `json:"whatIf,omitempty"`
 	Manifest       string `json:"manifest"`
 	Errors         string `json:"errors"`
 	MigrationState string `json:"migrationState"`
@@ -55,14 +63,12 @@ func Build(m *wave.Manifest, entries []state.LedgerEntry, passwordsKept bool, no
 		Rows:  RowCounts{Total: m.TotalRows, Invalid: m.InvalidRows, Valid: len(m.Rows)},
 		Files: Files{Manifest: wave.ManifestPath(m.Wave), Errors: wave.ErrorsPath(m.Wave), MigrationState: wave.StatePath(m.Wave)},
 	}
+	r.DryRun = m.DryRun
 	for _, e := range entries {
+		r.Users = r.Users.With(e.Status)
 		switch e.Status {
-		case wave.ObjCreated:
-			r.Users.Created++
-		case wave.ObjMatched:
-			r.Users.Matched++
+		case wave.ObjCreated, wave.ObjMatched, wave.ObjWouldCreate, wave.ObjWouldMatch:
 		default:
-			r.Users.Failed++
 			reason := e.LastError
 			if reason == "" {
 				reason = "not finished (status " + e.Status + ")"
@@ -76,7 +82,30 @@ func Build(m *wave.Manifest, entries []state.LedgerEntry, passwordsKept bool, no
 		r.Status = wave.StatusCompletedWithErrors
 	}
 	r.ManualSteps = manualSteps(m.Wave, r.Users.Created, passwordsKept)
+	if m.DryRun {
+		r.Files.WhatIf = wave.WhatIfPath(m.Wave)
+		r.ManualSteps = []string{"Dry run: nothing was written to the target tenant. Review " + r.Files.WhatIf +
+			", then upload the file without the dry-run flag to migrate."}
+	}
 	return r
+}
+
+// WhatIfCSV renders a dry run's verdicts (row, source, destination, action, reason), in row order.
+func WhatIfCSV(entries []state.LedgerEntry) []byte {
+	sorted := append([]state.LedgerEntry(nil), entries...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Line < sorted[j].Line })
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	_ = w.Write([]string{"row", "source", "destination", "action", "reason"})
+	for _, e := range sorted {
+		action := map[string]string{wave.ObjWouldCreate: "create", wave.ObjWouldMatch: "match"}[e.Status]
+		if action == "" {
+			action = "refuse"
+		}
+		_ = w.Write([]string{strconv.Itoa(e.Line), mapping.Defuse(e.Key), mapping.Defuse(e.TargetKey), action, e.LastError})
+	}
+	w.Flush()
+	return buf.Bytes()
 }
 
 func manualSteps(waveID string, created int, passwordsKept bool) []string {

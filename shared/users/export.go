@@ -25,7 +25,11 @@ func Export(ctx context.Context, src *graph.Client, sc state.Scope, rows []mappi
 	snap := &Snapshot{Wave: sc.Wave, Version: sc.Version, Chunk: sc.Chunk}
 	for start := 0; start < len(rows); start += filterBatch {
 		part := rows[start:min(start+filterBatch, len(rows))]
-		found, err := readByUPN(ctx, src, part)
+		upns := make([]string, len(part))
+		for i, r := range part {
+			upns[i] = r.Source
+		}
+		found, err := readByUPN(ctx, src, upns)
 		if err != nil && graph.IsRetryable(err) {
 			return nil, fmt.Errorf("reading %d source users: %w", len(part), err)
 		}
@@ -43,21 +47,22 @@ func Export(ctx context.Context, src *graph.Client, sc state.Scope, rows []mappi
 	return snap, nil
 }
 
-// readByUPN lists the users whose UPN is one of rows' sources, keyed by lower-case UPN.
-func readByUPN(ctx context.Context, src *graph.Client, rows []mapping.Row) (map[string]SourceUser, error) {
-	quoted := make([]string, len(rows))
-	for i, r := range rows {
-		quoted[i] = "'" + strings.ReplaceAll(r.Source, "'", "''") + "'" // OData escapes ' by doubling it
+// readByUPN lists the users of a tenant whose UPN is one of upns (at most filterBatch), keyed by
+// lower-case UPN.
+func readByUPN(ctx context.Context, c *graph.Client, upns []string) (map[string]SourceUser, error) {
+	quoted := make([]string, len(upns))
+	for i, u := range upns {
+		quoted[i] = "'" + strings.ReplaceAll(u, "'", "''") + "'" // OData escapes ' by doubling it
 	}
 	filter := "userPrincipalName in (" + strings.Join(quoted, ",") + ")"
-	top := int32(len(rows))
-	resp, err := src.Users().Get(ctx, &graphusers.UsersRequestBuilderGetRequestConfiguration{
+	top := int32(len(upns))
+	resp, err := c.Users().Get(ctx, &graphusers.UsersRequestBuilderGetRequestConfiguration{
 		QueryParameters: &graphusers.UsersRequestBuilderGetQueryParameters{Filter: &filter, Select: selectFields, Top: &top},
 	})
 	if err != nil {
 		return nil, err
 	}
-	found := make(map[string]SourceUser, len(rows))
+	found := make(map[string]SourceUser, len(upns))
 	for _, u := range resp.GetValue() {
 		su := fromModel(u)
 		found[strings.ToLower(su.UserPrincipalName)] = su

@@ -189,7 +189,7 @@ func settled(e *state.LedgerEntry, m state.IDMapping, waveID string) bool {
 		// The source already has a target account under another UPN: creating a second account for
 		// one person is never what a migration wants, and re-pointing silently would hide it.
 		status = wave.ObjFailed
-		reason = fmt.Sprintf("the source user was already migrated to %s (wave %s); map it there, or remove that account and its id mapping first", m.TargetKey, m.Wave)
+		reason = fmt.Sprintf(msgMigratedElsewhere, m.TargetKey, m.Wave)
 	}
 	if e.Status == status && e.TargetID == m.TargetID && e.LastError == reason {
 		return false
@@ -250,10 +250,16 @@ func (im *Importer) createOrMatch(ctx context.Context, waveID string, ex Exporte
 		!existing.GetCreatedDateTime().Before(entry.IntentUtc.Add(-intentSkew)) &&
 		deref(existing.GetDisplayName()) == targetDisplayName(ex)
 	if !ours && existing.GetAccountEnabled() != nil && !*existing.GetAccountEnabled() {
-		return "", false, permanent("the destination account exists in the target but is disabled; enable it or map another destination")
+		return "", false, permanent(msgDisabledTarget)
 	}
 	return deref(existing.GetId()), ours, nil
 }
+
+// Reasons shared by Import and Plan.
+const (
+	msgDisabledTarget    = "the destination account exists in the target but is disabled; enable it or map another destination"
+	msgMigratedElsewhere = "the source user was already migrated to %s (wave %s); map it there, or remove that account and its id mapping first"
+)
 
 // intentSkew is how much earlier than our recorded intent the directory may date our own create.
 const intentSkew = 5 * time.Second

@@ -41,25 +41,30 @@ const (
 	ObjCreated  = "Created"
 	ObjMatched  = "Matched"
 	ObjFailed   = "Failed"
+	// A dry run's verdicts: what the import would do.
+	ObjWouldCreate = "WouldCreate"
+	ObjWouldMatch  = "WouldMatch"
 )
 
 // Manifest is waves/<wave>/wave.json: what the wave is and how far it got.
 type Manifest struct {
-	Wave           string            `json:"wave"`
-	MigrationID    string            `json:"migrationId"`
-	SourceTenantID string            `json:"sourceTenantId"`
-	TargetTenantID string            `json:"targetTenantId"`
-	Blob           string            `json:"blob"`
-	BlobETag       string            `json:"blobETag"`
-	ContentSHA256  string            `json:"contentSha256"`
-	CreatedUtc     time.Time         `json:"createdUtc"`
-	UpdatedUtc     time.Time         `json:"updatedUtc"`
-	Status         string            `json:"status"`
-	TotalRows      int               `json:"totalRows"`
-	InvalidRows    int               `json:"invalidRows"`
-	Rows           []mapping.Row     `json:"rows"`
-	Chunks         int               `json:"chunks"`
-	Phases         map[string]*Phase `json:"phases"`
+	Wave           string    `json:"wave"`
+	MigrationID    string    `json:"migrationId"`
+	SourceTenantID string    `json:"sourceTenantId"`
+	TargetTenantID string    `json:"targetTenantId"`
+	Blob           string    `json:"blob"`
+	BlobETag       string    `json:"blobETag"`
+	ContentSHA256  string    `json:"contentSha256"`
+	CreatedUtc     time.Time `json:"createdUtc"`
+	UpdatedUtc     time.Time `json:"updatedUtc"`
+	Status         string    `json:"status"`
+	// DryRun waves validate and plan (whatif.csv) and write nothing to the target.
+	DryRun      bool              `json:"dryRun"`
+	TotalRows   int               `json:"totalRows"`
+	InvalidRows int               `json:"invalidRows"`
+	Rows        []mapping.Row     `json:"rows"`
+	Chunks      int               `json:"chunks"`
+	Phases      map[string]*Phase `json:"phases"`
 }
 
 // Phase is one phase's status and times in the manifest.
@@ -77,6 +82,7 @@ type Step struct {
 	// Version is the first 12 hex digits of the mapping file's SHA-256: a changed file restarts the
 	// wave under a new version, and chunk completion is counted per version.
 	Version string        `json:"version"`
+	DryRun  bool          `json:"dryRun,omitempty"`
 	Phase   string        `json:"phase"`
 	Chunk   int           `json:"chunk"`
 	Chunks  int           `json:"chunks"`
@@ -144,12 +150,12 @@ type Counts struct {
 }
 
 // With returns the tally with one more object of the given ledger status (anything but Created or
-// Matched counts as Failed).
+// Matched counts as Failed; a dry run's WouldCreate and WouldMatch count as Created and Matched).
 func (c Counts) With(status string) Counts {
 	switch status {
-	case ObjCreated:
+	case ObjCreated, ObjWouldCreate:
 		c.Created++
-	case ObjMatched:
+	case ObjMatched, ObjWouldMatch:
 		c.Matched++
 	default:
 		c.Failed++
@@ -224,6 +230,7 @@ func CheckID(id string) error {
 // Paths of a wave's documents in the waves container.
 func ManifestPath(id string) string { return id + "/wave.json" }
 func ErrorsPath(id string) string   { return id + "/errors.csv" }
+func WhatIfPath(id string) string   { return id + "/whatif.csv" }
 func ReportPath(id string) string   { return id + "/report.json" }
 func StatePath(id string) string    { return id + "/MigrationState.json" }
 func ProgressPath(id string) string { return id + "/progress.json" }
