@@ -48,3 +48,27 @@ func TestCleanWaveIsCompleted(t *testing.T) {
 		t.Errorf("status %s failures %v", r.Status, r.Failures)
 	}
 }
+
+func TestDryRunReportAndWhatIf(t *testing.T) {
+	m := &wave.Manifest{Wave: "w", DryRun: true, TotalRows: 3, Rows: make([]mapping.Row, 3)}
+	entries := []state.LedgerEntry{
+		{Key: "c@s", Line: 4, Status: wave.ObjFailed, LastError: "disabled", TargetKey: "c@t"},
+		{Key: "a@s", Line: 2, Status: wave.ObjWouldCreate, TargetKey: "=a@t"},
+		{Key: "b@s", Line: 3, Status: wave.ObjWouldMatch, TargetKey: "b@t", LastError: "exists"},
+	}
+	r := Build(m, entries, true, time.Now())
+	if !r.DryRun || r.Users != (wave.Counts{Created: 1, Matched: 1, Failed: 1}) || len(r.Failures) != 1 {
+		t.Errorf("dry-run report = %+v", r)
+	}
+	if len(r.ManualSteps) != 1 || !strings.Contains(r.ManualSteps[0], "nothing was written") {
+		t.Errorf("manual steps = %v", r.ManualSteps)
+	}
+	got := string(WhatIfCSV(entries))
+	want := "row,source,destination,action,reason\n2,a@s,'=a@t,create,\n3,b@s,b@t,match,exists\n4,c@s,c@t,refuse,disabled\n"
+	if got != want {
+		t.Errorf("whatif.csv =\n%s\nwant\n%s", got, want)
+	}
+	if ms := BuildState(m, entries, r.Status, time.Now()); ms.Options["DryRun"] != true || len(ms.RollbackManifest) != 0 {
+		t.Errorf("state of a dry run: options %v, rollback %v", ms.Options, ms.RollbackManifest)
+	}
+}
