@@ -47,6 +47,40 @@ const createConcurrency = 4
 // written per chunk (one query and one transaction for the ledger, the same for the id map), not per
 // user. It returns an error wrapping ErrRetryLater when at least one user should be tried again.
 func (im *Importer) Import(ctx context.Context, snap *Snapshot) (wave.Counts, error) {
+	b, err := im.prepare(ctx, snap)
+	if err != nil {
+		return wave.Counts{}, err
+	}
+	// Intent is recorded before any write, so that a retry after a crash can tell our own earlier
+	// create from an account that already existed.
+	if err := im.Store.PutLedgers(ctx, b.writes); err != nil {
+		return b.counts, err
+	}
+	maps, finals, retry := im.settle(b, im.createAll(ctx, snap, b.entries, b.todo), snap.Wave)
+	// The id map first: once it holds a user, a rerun never creates that user again.
+	if err := im.Store.PutIDMaps(ctx, maps); err != nil {
+		return b.counts, err
+	}
+	if err := im.Store.PutLedgers(ctx, finals); err != nil {
+		return b.counts, err
+	}
+	if retry > 0 {
+		return b.counts, fmt.Errorf("%d of %d users: %w", retry, len(snap.Users), ErrRetryLater)
+	}
+	return b.counts, nil
+}
+
+// chunkPlan is what prepare decided for a chunk before any write to the target.
+type chunkPlan struct {
+	entries []state.LedgerEntry // one per snapshot user, in snapshot order
+	writes  []state.LedgerEntry // ledger entries to record before creating
+	todo    []int               // indexes of the users to create or match
+	counts  wave.Counts         // outcomes already known (missing sources, mapped users)
+}
+
+// prepare reads the chunk's ledger and id map and decides, per user, whether it is settled already
+// (the id map knows it) or must be created, recording the intent of the latter.
+func (im *Importer) prepare(ctx context.Context, snap *Snapshot) (*chunkPlan, error) {
 	keys := make([]string, len(snap.Users))
 	ids := make([]string, len(snap.Users))
 	for i, ex := range snap.Users {
@@ -55,60 +89,56 @@ func (im *Importer) Import(ctx context.Context, snap *Snapshot) (wave.Counts, er
 	scope := snap.Scope()
 	ledger, err := im.Store.GetLedgers(ctx, scope, keys)
 	if err != nil {
-		return wave.Counts{}, err
+		return nil, err
 	}
 	mapped, err := im.Store.GetIDMaps(ctx, im.Migration, Type, ids)
 	if err != nil {
-		return wave.Counts{}, err
+		return nil, err
 	}
-	var counts wave.Counts
-	var writes []state.LedgerEntry
+	b := &chunkPlan{entries: make([]state.LedgerEntry, len(snap.Users))}
 	for _, m := range snap.Missing {
 		e := state.LedgerEntry{Key: m.Row.Source, Line: m.Row.Line, Status: wave.ObjFailed, Attempts: 1,
 			LastError: m.Reason, TargetKey: m.Row.Destination}
 		setScope(&e, scope)
-		writes = append(writes, e)
-		counts.Failed++
+		b.writes = append(b.writes, e)
+		b.counts.Failed++
 	}
-	var todo []int
-	entries := make([]state.LedgerEntry, len(snap.Users))
 	for i, ex := range snap.Users {
 		e := ledger[ex.Row.Source]
 		setScope(&e, scope)
-		e.Key, e.Line = ex.Row.Source, ex.Row.Line
-		e.SourceID, e.TargetKey = ex.User.ID, ex.Row.Destination
+		e.Key, e.Line, e.SourceID, e.TargetKey = ex.Row.Source, ex.Row.Line, ex.User.ID, ex.Row.Destination
 		if m, ok := mapped[ex.User.ID]; ok {
 			if settled(&e, m, snap.Wave) {
-				writes = append(writes, e)
+				b.writes = append(b.writes, e)
 			}
-			counts = counts.With(e.Status)
-			entries[i] = e
+			b.counts = b.counts.With(e.Status)
+			b.entries[i] = e
 			continue
 		}
-		// Record intent before the write, so that a retry after a crash can tell our own earlier
-		// create from an account that already existed.
 		e.Attempts++
 		if e.IntentUtc.IsZero() {
 			e.IntentUtc = time.Now().UTC()
 		}
 		e.Status = wave.ObjCreating
-		entries[i] = e
-		writes = append(writes, e)
-		todo = append(todo, i)
+		b.entries[i] = e
+		b.writes = append(b.writes, e)
+		b.todo = append(b.todo, i)
 	}
-	if err := im.Store.PutLedgers(ctx, writes); err != nil {
-		return counts, err
-	}
-	results := im.createAll(ctx, snap, entries, todo)
+	return b, nil
+}
+
+// settle turns the creates' results into id mappings and final ledger entries, adds the outcomes to
+// the plan's tallies, and counts the users to try again.
+func (im *Importer) settle(b *chunkPlan, results []createResult, waveID string) ([]state.IDMapping, []state.LedgerEntry, int) {
 	var maps []state.IDMapping
 	var finals []state.LedgerEntry
 	retry := 0
 	for _, r := range results {
-		e := entries[r.index]
+		e := b.entries[r.index]
 		switch {
 		case r.err == nil:
 			maps = append(maps, state.IDMapping{Migration: im.Migration, Type: Type, SourceID: e.SourceID,
-				TargetID: r.targetID, Created: r.created, Wave: snap.Wave, TargetKey: e.TargetKey})
+				TargetID: r.targetID, Created: r.created, Wave: waveID, TargetKey: e.TargetKey})
 			e.TargetID, e.LastError, e.Status = r.targetID, "", wave.ObjMatched
 			if r.created {
 				e.Status = wave.ObjCreated
@@ -127,29 +157,10 @@ func (im *Importer) Import(ctx context.Context, snap *Snapshot) (wave.Counts, er
 		}
 		finals = append(finals, e)
 		if e.Status != wave.ObjCreating {
-			counts = counts.With(e.Status)
+			b.counts = b.counts.With(e.Status)
 		}
 	}
-	// The id map first: once it holds a user, a rerun never creates that user again.
-	if err := im.Store.PutIDMaps(ctx, maps); err != nil {
-		return counts, err
-	}
-	if err := im.Store.PutLedgers(ctx, finals); err != nil {
-		return counts, err
-	}
-	if retry > 0 {
-		return counts, fmt.Errorf("%d of %d users: %w", retry, len(snap.Users), ErrRetryLater)
-	}
-	return counts, nil
-}
-
-// Scope is the ledger scope of the snapshot's users.
-func (s *Snapshot) Scope() state.Scope {
-	return state.Scope{Wave: s.Wave, Version: s.Version, Phase: Type, Chunk: s.Chunk}
-}
-
-func setScope(e *state.LedgerEntry, sc state.Scope) {
-	e.Wave, e.Version, e.Phase, e.Chunk = sc.Wave, sc.Version, sc.Phase, sc.Chunk
+	return maps, finals, retry
 }
 
 type createResult struct {

@@ -5,6 +5,7 @@ package users
 
 import (
 	"t2t/shared/mapping"
+	"t2t/shared/state"
 )
 
 // Type is the object type name in the id map.
@@ -83,4 +84,13 @@ func (s *Snapshot) Subset(chunk int, rows []mapping.Row) *Snapshot {
 		}
 	}
 	return out
+}
+
+// Scope is the ledger scope of the snapshot's users.
+func (s *Snapshot) Scope() state.Scope {
+	return state.Scope{Wave: s.Wave, Version: s.Version, Phase: Type, Chunk: s.Chunk}
+}
+
+func setScope(e *state.LedgerEntry, sc state.Scope) {
+	e.Wave, e.Version, e.Phase, e.Chunk = sc.Wave, sc.Version, sc.Phase, sc.Chunk
 }
