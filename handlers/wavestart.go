@@ -37,18 +37,8 @@ func (a *App) WaveStart(ctx context.Context, inv *invocation) error {
 	if err != nil {
 		return err
 	}
-	// The version is the content's hash, salted with the retry token `t2t retry` sets as blob
-	// metadata: the same file uploaded again is a no-op, the same file retried is a new run.
-	h := sha256.New()
-	h.Write(content)
-	if token := blobMetadata(inv.req, RetryMetadataKey); token != "" {
-		h.Write([]byte("\x00retry:" + token))
-	}
 	dryRun := strings.EqualFold(blobMetadata(inv.req, DryRunMetadataKey), "true")
-	if dryRun {
-		h.Write([]byte("\x00dryrun")) // a dry run and the real run of one file are different versions
-	}
-	digest, etag := hex.EncodeToString(h.Sum(nil)), blobETag(inv.req)
+	digest, etag := fileDigest(content, blobMetadata(inv.req, RetryMetadataKey), dryRun), blobETag(inv.req)
 	var prev wave.Manifest
 	prevTag, err := store.GetJSON(ctx, wave.ManifestPath(waveID), &prev)
 	switch {
@@ -109,6 +99,21 @@ func isCurrent(ctx context.Context, store *state.Store, waveID, version string) 
 		return false, err
 	}
 	return cur.Version == version, nil
+}
+
+// fileDigest is the version of an upload: the content's hash, salted with the retry token `t2t retry`
+// sets as blob metadata and with the dry-run flag. The same file uploaded again is a no-op; the same
+// file retried, or run for real after a dry run, is a new run.
+func fileDigest(content []byte, retryToken string, dryRun bool) string {
+	h := sha256.New()
+	h.Write(content)
+	if retryToken != "" {
+		h.Write([]byte("\x00retry:" + retryToken))
+	}
+	if dryRun {
+		h.Write([]byte("\x00dryrun"))
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // newManifest parses and validates the file and writes errors.csv.
