@@ -11,11 +11,7 @@ import (
 // (https://learn.microsoft.com/graph/api/application-addpassword): the generated secret is returned
 // once, in secretText; only its hash and hint are kept.
 func addPassword(c *call) *graphError {
-	raw, gerr := c.readBody()
-	if gerr != nil {
-		return gerr
-	}
-	body, gerr := decodeObject(raw)
+	body, gerr := readParsed(c, decodeObject)
 	if gerr != nil {
 		return gerr
 	}
@@ -71,11 +67,7 @@ func addPassword(c *call) *graphError {
 
 // removePassword implements POST /applications/{id}/removePassword with {"keyId": …}: 204.
 func removePassword(c *call) *graphError {
-	raw, gerr := c.readBody()
-	if gerr != nil {
-		return gerr
-	}
-	body, gerr := decodeObject(raw)
+	body, gerr := readParsed(c, decodeObject)
 	if gerr != nil {
 		return gerr
 	}

@@ -17,33 +17,31 @@ var (
 )
 
 func (s *Server) addApplicationRoutes(rt *router) {
-	rt.add(http.MethodGet, "/applications", permAppsRead, listApplications)
+	rt.add(http.MethodGet, "/applications", permAppsRead, appResource.list)
 	rt.add(http.MethodPost, "/applications", permAppsWrite, createApplication)
 	for _, key := range []struct {
 		pattern string
-		find    appFinder
+		find    finder[Application]
 	}{
-		{"/applications/{id}", appByID},
+		{"/applications/{id}", appResource.byID},
 		{"/applications(appId='{appId}')", appByAppID},
 		{"/applications(uniqueName='{uniqueName}')", appByUniqueName},
 	} {
 		rt.add(http.MethodGet, key.pattern, permAppsRead, getApplication(key.find))
 		rt.add(http.MethodDelete, key.pattern, permAppsWrite, deleteApplication(key.find))
 	}
-	rt.add(http.MethodPatch, "/applications/{id}", permAppsWrite, updateApplication(appByID))
+	rt.add(http.MethodPatch, "/applications/{id}", permAppsWrite, updateApplication(appResource.byID))
 	rt.add(http.MethodPatch, "/applications(appId='{appId}')", permAppsWrite, updateApplication(appByAppID))
 	rt.add(http.MethodPatch, "/applications(uniqueName='{uniqueName}')", permAppsWrite, upsertApplication)
 	rt.add(http.MethodPost, "/applications/{id}/addPassword", permAppsWrite, addPassword)
 	rt.add(http.MethodPost, "/applications/{id}/removePassword", permAppsWrite, removePassword)
 }
 
-// appFinder resolves the application a request addresses, and the key to name in a 404.
-type appFinder func(c *call) (*Application, string)
-
-// Finders see only replicated applications (lag.go): right after a create, a read by any key may 404.
-
-func appByID(c *call) (*Application, string) {
-	return visibleApp(c.tenant, c.tenant.objs.apps.get(c.param("id"))), c.param("id")
+// appResource drives the generic handlers (collection_handlers.go) for applications. Its finders see
+// only replicated applications (lag.go): right after a create, a read by any key may 404.
+var appResource = &resource[Application]{
+	schema: applicationSchema, set: "applications", idOf: applicationID, notFound: errNotFound,
+	coll: func(t *Tenant) *objectSet[Application] { return t.objs.apps },
 }
 
 func appByAppID(c *call) (*Application, string) {
@@ -58,12 +56,7 @@ func appByUniqueName(c *call) (*Application, string) {
 	})), key
 }
 
-func visibleApp(t *Tenant, a *Application) *Application {
-	if a == nil || !t.visible(a.ID) {
-		return nil
-	}
-	return a
-}
+func visibleApp(t *Tenant, a *Application) *Application { return visibleLocked(t, a, applicationID) }
 
 // checkObjectID answers a malformed {id} as the directory does.
 func checkObjectID(c *call) *graphError {
@@ -75,41 +68,12 @@ func checkObjectID(c *call) *graphError {
 
 func applicationID(a *Application) string { return a.ID }
 
-func listApplications(c *call) *graphError {
-	lq, gerr := parseListQuery(c, applicationSchema)
-	if gerr != nil {
-		return gerr
-	}
-	c.tenant.mu.RLock()
-	items := c.tenant.objs.apps.list()
-	c.tenant.mu.RUnlock()
-	writeList(c, applicationSchema, "applications", visibleOnly(c.tenant, items, applicationID), lq, applicationID)
-	return nil
-}
-
-func getApplication(find appFinder) handlerFunc {
+func getApplication(find finder[Application]) handlerFunc {
 	return func(c *call) *graphError {
 		if gerr := checkObjectID(c); gerr != nil {
 			return gerr
 		}
-		q, gerr := queryOptions(c, "$select")
-		if gerr != nil {
-			return gerr
-		}
-		sel, gerr := parseSelect(applicationSchema, q.Get("$select"))
-		if gerr != nil {
-			return gerr
-		}
-		c.tenant.mu.RLock()
-		a, key := find(c)
-		c.tenant.mu.RUnlock()
-		if a == nil {
-			return errNotFound(key)
-		}
-		body := applicationSchema.project(a, sel, c.version)
-		body["@odata.context"] = contextURL(c, "applications", sel, true)
-		c.writeJSON(http.StatusOK, body)
-		return nil
+		return appResource.get(c, find)
 	}
 }
 
@@ -119,21 +83,7 @@ var appReadOnly = []string{"id", "appId", "createdDateTime", "deletedDateTime", 
 // parseAppBody reads a POST or PATCH body: read-only properties refused, a wrong @odata.type refused,
 // annotations stripped.
 func parseAppBody(c *call) (map[string]any, *graphError) {
-	raw, gerr := c.readBody()
-	if gerr != nil {
-		return nil, gerr
-	}
-	body, gerr := decodeObject(raw)
-	if gerr != nil {
-		return nil, gerr
-	}
-	if tp, ok := body["@odata.type"]; ok && tp != "#microsoft.graph.application" {
-		return nil, errBadRequest("A type named '%v' could not be resolved by the model.", tp)
-	}
-	if gerr := checkTopLevel(body, appReadOnly...); gerr != nil {
-		return nil, gerr
-	}
-	return stripAnnotations(body).(map[string]any), nil
+	return parseEntityBody(c, "#microsoft.graph.application", appReadOnly...)
 }
 
 // decodeAppProps turns a merged body into validated writable properties.
@@ -190,14 +140,12 @@ func createApplication(c *call) *graphError {
 }
 
 func writeCreatedApp(c *call, a *Application) {
-	body := applicationSchema.project(a, nil, c.version)
-	body["@odata.context"] = contextURL(c, "applications", nil, true)
-	c.w.Header().Set("Location", c.root()+"/applications/"+a.ID)
-	c.writeJSON(http.StatusCreated, body)
+	writeCreated(c, applicationSchema.project(a, nil, c.version), "applications", "/applications/"+a.ID)
 }
 
 // replaceAppLocked applies a PATCH body to cur: merge, decode, validate, tenant checks, store, and
-// keep the home tenant's service principals in step. The caller holds t.mu for writing.
+// keep the home tenant's service principals in step. The caller holds t.mu for writing and moves the
+// tenant's version on.
 func replaceAppLocked(t *Tenant, cur *Application, body map[string]any) *graphError {
 	if v, ok := body["uniqueName"]; ok && (cur.UniqueName == nil || v != *cur.UniqueName) {
 		// uniqueName is an immutable alternate key: set on create or by upsert only
@@ -215,12 +163,11 @@ func replaceAppLocked(t *Tenant, cur *Application, body map[string]any) *graphEr
 	}
 	t.objs.apps.put(&next)
 	t.syncServicePrincipalsLocked(&next)
-	t.touchLocked()
 	return nil
 }
 
 // updateApplication implements PATCH /applications/{id} and /applications(appId='…'): 204.
-func updateApplication(find appFinder) handlerFunc {
+func updateApplication(find finder[Application]) handlerFunc {
 	return func(c *call) *graphError {
 		if gerr := checkObjectID(c); gerr != nil {
 			return gerr
@@ -229,18 +176,9 @@ func updateApplication(find appFinder) handlerFunc {
 		if gerr != nil {
 			return gerr
 		}
-		t := c.tenant
-		t.mu.Lock()
-		defer t.mu.Unlock()
-		cur, key := find(c)
-		if cur == nil {
-			return errNotFound(key)
-		}
-		if gerr := replaceAppLocked(t, cur, body); gerr != nil {
-			return gerr
-		}
-		c.w.WriteHeader(http.StatusNoContent)
-		return nil
+		return appResource.patch(c, find, func(t *Tenant, cur *Application) *graphError {
+			return replaceAppLocked(t, cur, body)
+		})
 	}
 }
 
@@ -262,6 +200,7 @@ func upsertApplication(c *call) *graphError {
 		if gerr := replaceAppLocked(t, cur, body); gerr != nil {
 			return gerr
 		}
+		t.touchLocked()
 		c.w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
@@ -291,30 +230,23 @@ func upsertApplication(c *call) *graphError {
 // deleteApplication implements DELETE: the application moves to deleted items and, as in Entra, its
 // service principal in this (its home) tenant is deleted with it, together with that service
 // principal's app role assignments.
-func deleteApplication(find appFinder) handlerFunc {
+func deleteApplication(find finder[Application]) handlerFunc {
 	return func(c *call) *graphError {
 		if gerr := checkObjectID(c); gerr != nil {
 			return gerr
 		}
-		t := c.tenant
-		t.mu.Lock()
-		defer t.mu.Unlock()
-		cur, key := find(c)
-		if cur == nil {
-			return errNotFound(key)
-		}
-		gone := *cur
-		now := c.srv.now().UTC().Truncate(time.Second)
-		gone.DeletedDateTime = &now
-		t.objs.apps.remove(cur.ID)
-		t.objs.deletedApps.put(&gone)
-		for _, sp := range t.objs.sps.list() {
-			if strings.EqualFold(sp.AppID, cur.AppID) {
-				t.removeServicePrincipalLocked(sp, now)
+		return appResource.remove(c, find, func(t *Tenant, cur *Application) *graphError {
+			gone := *cur
+			now := c.srv.now().UTC().Truncate(time.Second)
+			gone.DeletedDateTime = &now
+			t.objs.apps.remove(cur.ID)
+			t.objs.deletedApps.put(&gone)
+			for _, sp := range t.objs.sps.list() {
+				if strings.EqualFold(sp.AppID, cur.AppID) {
+					t.removeServicePrincipalLocked(sp, now)
+				}
 			}
-		}
-		t.touchLocked()
-		c.w.WriteHeader(http.StatusNoContent)
-		return nil
+			return nil
+		})
 	}
 }

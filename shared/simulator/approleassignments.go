@@ -190,11 +190,7 @@ func createAssignment(side assignmentSide) handlerFunc {
 		if gerr := assignmentWriteAllowed(c); gerr != nil {
 			return gerr
 		}
-		raw, gerr := c.readBody()
-		if gerr != nil {
-			return gerr
-		}
-		body, gerr := decodeObject(raw)
+		body, gerr := readParsed(c, decodeObject)
 		if gerr != nil {
 			return gerr
 		}

@@ -129,7 +129,7 @@ var (
 const caPolicySet = "identity/conditionalAccess/policies"
 
 func (s *Server) addConditionalAccessRoutes(rt *router) {
-	rt.add(http.MethodGet, "/"+caPolicySet, permCARead, listCAPolicies)
+	rt.add(http.MethodGet, "/"+caPolicySet, permCARead, caPolicyResource.list)
 	rt.add(http.MethodPost, "/"+caPolicySet, permCAWrite, createCAPolicy)
 	rt.add(http.MethodGet, "/"+caPolicySet+"/{id}", permCARead, getCAPolicy)
 	rt.add(http.MethodPatch, "/"+caPolicySet+"/{id}", permCAWrite, updateCAPolicy)
@@ -165,68 +165,24 @@ func (p *CAPolicy) render() map[string]any {
 	return out
 }
 
-func listCAPolicies(c *call) *graphError {
-	lq, gerr := parseListQuery(c, caPolicySchema)
-	if gerr != nil {
-		return gerr
-	}
-	t := c.tenant
-	t.mu.RLock()
-	items := t.objs.policies.list()
-	t.mu.RUnlock()
-	page, total, next := listPage(caPolicySchema, visibleOnly(t, items, caPolicyID), lq, caPolicyID)
-	values := make([]map[string]any, len(page))
-	for i, p := range page {
-		values[i] = selectRendered(p.render(), lq.sel)
-		delete(values[i], "@odata.type")
-	}
-	writeRenderedList(c, caPolicySet, lq, values, total, next)
-	return nil
+// caPolicyResource drives the generic handlers (collection_handlers.go) for conditional access
+// policies, rendered as stored without their @odata.type.
+var caPolicyResource = &resource[CAPolicy]{
+	schema: caPolicySchema, set: caPolicySet, idOf: caPolicyID,
+	coll:     func(t *Tenant) *objectSet[CAPolicy] { return t.objs.policies },
+	notFound: func(key string) *graphError { return errCANotFound("ConditionalAccessPolicy", key) },
+	render: func(p *CAPolicy, sel []string) map[string]any {
+		out := selectRendered(p.render(), sel)
+		delete(out, "@odata.type")
+		return out
+	},
 }
 
-func (t *Tenant) caPolicyLocked(id string) *CAPolicy {
-	p := t.objs.policies.get(id)
-	if p == nil || !t.visible(p.ID) {
-		return nil
-	}
-	return p
-}
+func getCAPolicy(c *call) *graphError { return caPolicyResource.get(c, caPolicyResource.byID) }
 
-func getCAPolicy(c *call) *graphError {
-	q, gerr := queryOptions(c, "$select")
-	if gerr != nil {
-		return gerr
-	}
-	sel, gerr := parseSelect(caPolicySchema, q.Get("$select"))
-	if gerr != nil {
-		return gerr
-	}
-	c.tenant.mu.RLock()
-	p := c.tenant.caPolicyLocked(c.param("id"))
-	c.tenant.mu.RUnlock()
-	if p == nil {
-		return errCANotFound("ConditionalAccessPolicy", c.param("id"))
-	}
-	out := selectRendered(p.render(), sel)
-	delete(out, "@odata.type")
-	out["@odata.context"] = contextURL(c, caPolicySet, sel, true)
-	c.writeJSON(http.StatusOK, out)
-	return nil
-}
-
+// parseCABody reads a policy body; its @odata.type is not checked.
 func parseCABody(c *call) (map[string]any, *graphError) {
-	raw, gerr := c.readBody()
-	if gerr != nil {
-		return nil, gerr
-	}
-	body, gerr := decodeObject(raw)
-	if gerr != nil {
-		return nil, gerr
-	}
-	if gerr := checkTopLevel(body, "id", "createdDateTime", "modifiedDateTime", "templateId"); gerr != nil {
-		return nil, gerr
-	}
-	return stripAnnotations(body).(map[string]any), nil
+	return parseEntityBody(c, "", "id", "createdDateTime", "modifiedDateTime", "templateId")
 }
 
 // createCAPolicy implements POST /identity/conditionalAccess/policies: 201 with the policy.
@@ -254,10 +210,7 @@ func createCAPolicy(c *call) *graphError {
 	if gerr != nil {
 		return gerr
 	}
-	out := pol.render()
-	out["@odata.context"] = contextURL(c, "conditionalAccess/policies", nil, true)
-	c.w.Header().Set("Location", c.root()+"/"+caPolicySet+"/"+pol.ID)
-	c.writeJSON(http.StatusCreated, out)
+	writeCreated(c, pol.render(), "conditionalAccess/policies", "/"+caPolicySet+"/"+pol.ID)
 	return nil
 }
 
@@ -270,43 +223,29 @@ func updateCAPolicy(c *call) *graphError {
 	if gerr != nil {
 		return gerr
 	}
-	t := c.tenant
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	cur := t.caPolicyLocked(c.param("id"))
-	if cur == nil {
-		return errCANotFound("ConditionalAccessPolicy", c.param("id"))
-	}
-	p, gerr := decodeCAPolicy(mergePatch(toJSONMap(cur.caProps), body))
-	if gerr != nil {
-		return gerr
-	}
-	if gerr := t.checkCAReferencesLocked(p); gerr != nil {
-		return gerr
-	}
-	next := *cur
-	next.caProps = *p
-	now := c.srv.now().UTC()
-	next.ModifiedDateTime = &now
-	t.objs.policies.put(&next)
-	t.touchLocked()
-	c.w.WriteHeader(http.StatusNoContent)
-	return nil
+	return caPolicyResource.patch(c, caPolicyResource.byID, func(t *Tenant, cur *CAPolicy) *graphError {
+		p, gerr := decodeCAPolicy(mergePatch(toJSONMap(cur.caProps), body))
+		if gerr != nil {
+			return gerr
+		}
+		if gerr := t.checkCAReferencesLocked(p); gerr != nil {
+			return gerr
+		}
+		next := *cur
+		next.caProps = *p
+		now := c.srv.now().UTC()
+		next.ModifiedDateTime = &now
+		t.objs.policies.put(&next)
+		return nil
+	})
 }
 
 func deleteCAPolicy(c *call) *graphError {
 	if gerr := caWriteAllowed(c); gerr != nil {
 		return gerr
 	}
-	t := c.tenant
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	cur := t.caPolicyLocked(c.param("id"))
-	if cur == nil {
-		return errCANotFound("ConditionalAccessPolicy", c.param("id"))
-	}
-	t.objs.policies.remove(cur.ID)
-	t.touchLocked()
-	c.w.WriteHeader(http.StatusNoContent)
-	return nil
+	return caPolicyResource.remove(c, caPolicyResource.byID, func(t *Tenant, cur *CAPolicy) *graphError {
+		t.objs.policies.remove(cur.ID)
+		return nil
+	})
 }

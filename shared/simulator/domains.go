@@ -56,11 +56,7 @@ func (s *Server) addDomainRoutes(rt *router) {
 }
 
 func listDomains(c *call) *graphError {
-	q, gerr := queryOptions(c, "$select")
-	if gerr != nil {
-		return gerr
-	}
-	sel, gerr := parseSelect(domainSchema, q.Get("$select"))
+	sel, gerr := selectOnly(c, domainSchema)
 	if gerr != nil {
 		return gerr
 	}
@@ -76,11 +72,7 @@ func listDomains(c *call) *graphError {
 }
 
 func getDomain(c *call) *graphError {
-	q, gerr := queryOptions(c, "$select")
-	if gerr != nil {
-		return gerr
-	}
-	sel, gerr := parseSelect(domainSchema, q.Get("$select"))
+	sel, gerr := selectOnly(c, domainSchema)
 	if gerr != nil {
 		return gerr
 	}

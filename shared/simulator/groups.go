@@ -53,11 +53,7 @@ func listGroups(c *call) *graphError {
 }
 
 func getGroup(c *call) *graphError {
-	q, gerr := queryOptions(c, "$select")
-	if gerr != nil {
-		return gerr
-	}
-	sel, gerr := parseSelect(groupSchema, q.Get("$select"))
+	sel, gerr := selectOnly(c, groupSchema)
 	if gerr != nil {
 		return gerr
 	}

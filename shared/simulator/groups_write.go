@@ -203,11 +203,7 @@ func equalBoolPtr(a, b *bool) bool {
 
 // createGroup implements POST /groups: 201 with the group's default properties and a Location header.
 func createGroup(c *call) *graphError {
-	raw, gerr := c.readBody()
-	if gerr != nil {
-		return gerr
-	}
-	e, gerr := parseGroupBody(raw)
+	e, gerr := readParsed(c, parseGroupBody)
 	if gerr != nil {
 		return gerr
 	}
@@ -223,21 +219,14 @@ func createGroup(c *call) *graphError {
 }
 
 func writeCreatedGroup(c *call, g *Group) {
-	body := groupSchema.project(g, nil, c.version)
-	body["@odata.context"] = contextURL(c, "groups", nil, true)
-	c.w.Header().Set("Location", c.root()+"/groups/"+g.ID)
-	c.writeJSON(http.StatusCreated, body)
+	writeCreated(c, groupSchema.project(g, nil, c.version), "groups", "/groups/"+g.ID)
 }
 
 // patchGroup implements PATCH /groups/{id} and the upsert PATCH /groups(uniqueName='…')
 // (https://learn.microsoft.com/graph/api/group-upsert): an existing group is updated (204); a missing
 // one is created (201) only with Prefer: create-if-missing, otherwise the answer is 404.
 func patchGroup(c *call) *graphError {
-	raw, gerr := c.readBody()
-	if gerr != nil {
-		return gerr
-	}
-	e, gerr := parseGroupBody(raw)
+	e, gerr := readParsed(c, parseGroupBody)
 	if gerr != nil {
 		return gerr
 	}

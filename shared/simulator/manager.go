@@ -1,9 +1,6 @@
 package simulator
 
-import (
-	"encoding/json"
-	"net/http"
-)
+import "net/http"
 
 // getManager implements GET /users/{id}/manager (the manager, a directoryObject with @odata.type) and
 // GET /users/{id}/manager/$ref (its @odata.id). No manager is Graph's 404 for the 'manager' resource
@@ -49,31 +46,17 @@ func getManager(refOnly bool) handlerFunc {
 // putManager implements PUT /users/{id}/manager/$ref with {"@odata.id": ".../users/{id}"}
 // (https://learn.microsoft.com/graph/api/user-post-manager): 204; the manager must be another user.
 func putManager(c *call) *graphError {
-	raw, gerr := c.readBody()
+	target, gerr := readRefBody(c, "The request body must name the manager in '@odata.id'.",
+		"Invalid URL format specified in @odata.id for manager.")
 	if gerr != nil {
 		return gerr
-	}
-	var body map[string]json.RawMessage
-	if json.Unmarshal(raw, &body) != nil || body == nil {
-		return errUnreadableJSON()
-	}
-	var ref string
-	if json.Unmarshal(body["@odata.id"], &ref) != nil || ref == "" {
-		return errBadRequest("The request body must name the manager in '@odata.id'.")
-	}
-	target, ok := parseRefURL(ref)
-	if !ok {
-		return errBadRequest("Invalid URL format specified in @odata.id for manager.")
-	}
-	if !guidRE.MatchString(target.id) {
-		return errInvalidObjectID(target.id)
 	}
 	t := c.tenant
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	u := t.users.get(c.param("id"))
-	if u == nil || !t.visible(u.ID) {
-		return errNotFound(c.param("id"))
+	u, gerr := userByIDLocked(c)
+	if gerr != nil {
+		return gerr
 	}
 	mgr, ok := t.objectLocked(target.id)
 	if !ok || mgr.kind != kindUser || (target.kind != "" && target.kind != kindUser) {
@@ -96,9 +79,9 @@ func deleteManager(c *call) *graphError {
 	t := c.tenant
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	u := t.users.get(c.param("id"))
-	if u == nil || !t.visible(u.ID) {
-		return errNotFound(c.param("id"))
+	u, gerr := userByIDLocked(c)
+	if gerr != nil {
+		return gerr
 	}
 	if u.ManagerID == "" {
 		return errNotFound("manager")
@@ -106,6 +89,18 @@ func deleteManager(c *call) *graphError {
 	setManagerLocked(t, u, "", c)
 	c.w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// userByIDLocked finds the replicated user {id} names, or answers 404. A user still replicating is
+// not found: stricter than the service, which may route a write to the replica that has the new user.
+// The caller holds the tenant lock.
+func userByIDLocked(c *call) (*User, *graphError) {
+	key := c.param("id")
+	u := c.tenant.users.get(key)
+	if u == nil || !c.tenant.visible(u.ID) {
+		return nil, errNotFound(key)
+	}
+	return u, nil
 }
 
 func setManagerLocked(t *Tenant, u *User, managerID string, c *call) {

@@ -1,7 +1,7 @@
 package simulator
 
 import (
-	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -173,25 +173,11 @@ func (t *Tenant) replaceGroupLocked(old, next *Group, now time.Time) {
 // 404 when the object does not exist.
 func addGroupRef(rel string) handlerFunc {
 	return func(c *call) *graphError {
-		raw, gerr := c.readBody()
+		// Docs are silent on a body without @odata.id; rejecting it is the stricter choice.
+		target, gerr := readRefBody(c, "The request body must name the object to add in '@odata.id'.",
+			fmt.Sprintf("Invalid URL format specified in @odata.id for %s.", rel))
 		if gerr != nil {
 			return gerr
-		}
-		var body map[string]json.RawMessage
-		if json.Unmarshal(raw, &body) != nil || body == nil {
-			return errUnreadableJSON()
-		}
-		var ref string
-		if json.Unmarshal(body["@odata.id"], &ref) != nil || ref == "" {
-			// Docs are silent on a body without @odata.id; rejecting it is the stricter choice.
-			return errBadRequest("The request body must name the object to add in '@odata.id'.")
-		}
-		target, ok := parseRefURL(ref)
-		if !ok {
-			return errBadRequest("Invalid URL format specified in @odata.id for %s.", rel)
-		}
-		if !guidRE.MatchString(target.id) {
-			return errInvalidObjectID(target.id)
 		}
 		t := c.tenant
 		t.mu.Lock()

@@ -82,7 +82,7 @@ var (
 const namedLocationSet = "identity/conditionalAccess/namedLocations"
 
 func (s *Server) addNamedLocationRoutes(rt *router) {
-	rt.add(http.MethodGet, "/"+namedLocationSet, permCARead, listNamedLocations)
+	rt.add(http.MethodGet, "/"+namedLocationSet, permCARead, locationResource.list)
 	rt.add(http.MethodPost, "/"+namedLocationSet, permCAWrite, createNamedLocation)
 	rt.add(http.MethodGet, "/"+namedLocationSet+"/{id}", permCARead, getNamedLocation)
 	rt.add(http.MethodPatch, "/"+namedLocationSet+"/{id}", permCAWrite, updateNamedLocation)
@@ -115,22 +115,12 @@ func selectRendered(out map[string]any, sel []string) map[string]any {
 	return kept
 }
 
-func listNamedLocations(c *call) *graphError {
-	lq, gerr := parseListQuery(c, namedLocationSchema)
-	if gerr != nil {
-		return gerr
-	}
-	t := c.tenant
-	t.mu.RLock()
-	items := t.objs.locations.list()
-	t.mu.RUnlock()
-	page, total, next := listPage(namedLocationSchema, visibleOnly(t, items, namedLocationID), lq, namedLocationID)
-	values := make([]map[string]any, len(page))
-	for i, l := range page {
-		values[i] = selectRendered(l.render(), lq.sel)
-	}
-	writeRenderedList(c, namedLocationSet, lq, values, total, next)
-	return nil
+// locationResource drives the generic handlers (collection_handlers.go) for named locations.
+var locationResource = &resource[NamedLocation]{
+	schema: namedLocationSchema, set: namedLocationSet, idOf: namedLocationID,
+	coll:     func(t *Tenant) *objectSet[NamedLocation] { return t.objs.locations },
+	notFound: func(key string) *graphError { return errCANotFound("NamedLocation", key) },
+	render:   func(l *NamedLocation, sel []string) map[string]any { return selectRendered(l.render(), sel) },
 }
 
 // writeRenderedList writes a page of already-rendered objects with the OData annotations.
@@ -147,42 +137,15 @@ func writeRenderedList(c *call, set string, lq *listQuery, values []map[string]a
 
 // locationLocked finds a named location; ones still replicating are not found.
 func (t *Tenant) locationLocked(id string) *NamedLocation {
-	l := t.objs.locations.get(id)
-	if l == nil || !t.visible(l.ID) {
-		return nil
-	}
-	return l
+	return visibleLocked(t, t.objs.locations.get(id), namedLocationID)
 }
 
-func getNamedLocation(c *call) *graphError {
-	q, gerr := queryOptions(c, "$select")
-	if gerr != nil {
-		return gerr
-	}
-	sel, gerr := parseSelect(namedLocationSchema, q.Get("$select"))
-	if gerr != nil {
-		return gerr
-	}
-	c.tenant.mu.RLock()
-	l := c.tenant.locationLocked(c.param("id"))
-	c.tenant.mu.RUnlock()
-	if l == nil {
-		return errCANotFound("NamedLocation", c.param("id"))
-	}
-	out := selectRendered(l.render(), sel)
-	out["@odata.context"] = contextURL(c, namedLocationSet, sel, true)
-	c.writeJSON(http.StatusOK, out)
-	return nil
-}
+func getNamedLocation(c *call) *graphError { return locationResource.get(c, locationResource.byID) }
 
 // parseLocationBody reads a named location body: its @odata.type (required, as the docs say for
 // create and update) and the other top-level properties; the ranges keep their own @odata.type.
 func parseLocationBody(c *call) (string, map[string]any, *graphError) {
-	raw, gerr := c.readBody()
-	if gerr != nil {
-		return "", nil, gerr
-	}
-	body, gerr := decodeObject(raw)
+	body, gerr := readParsed(c, decodeObject)
 	if gerr != nil {
 		return "", nil, gerr
 	}
@@ -287,10 +250,7 @@ func createNamedLocation(c *call) *graphError {
 	t.markCreated(l.ID)
 	t.touchLocked()
 	t.mu.Unlock()
-	out := l.render()
-	out["@odata.context"] = contextURL(c, namedLocationSet, nil, true)
-	c.w.Header().Set("Location", c.root()+"/"+namedLocationSet+"/"+l.ID)
-	c.writeJSON(http.StatusCreated, out)
+	writeCreated(c, l.render(), namedLocationSet, "/"+namedLocationSet+"/"+l.ID)
 	return nil
 }
 
@@ -303,27 +263,20 @@ func updateNamedLocation(c *call) *graphError {
 	if gerr != nil {
 		return gerr
 	}
-	t := c.tenant
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	cur := t.locationLocked(c.param("id"))
-	if cur == nil {
-		return errCANotFound("NamedLocation", c.param("id"))
-	}
-	if tp != cur.Type {
-		return errCABadRequest("The type of a named location cannot be changed from '%s' to '%s'.", cur.Type, tp)
-	}
-	p, gerr := decodeLocation(tp, mergePatch(toJSONMap(cur.locationProps), body))
-	if gerr != nil {
-		return gerr
-	}
-	next := *cur
-	next.locationProps = *p
-	next.ModifiedDateTime = c.srv.now().UTC()
-	t.objs.locations.put(&next)
-	t.touchLocked()
-	c.w.WriteHeader(http.StatusNoContent)
-	return nil
+	return locationResource.patch(c, locationResource.byID, func(t *Tenant, cur *NamedLocation) *graphError {
+		if tp != cur.Type {
+			return errCABadRequest("The type of a named location cannot be changed from '%s' to '%s'.", cur.Type, tp)
+		}
+		p, gerr := decodeLocation(tp, mergePatch(toJSONMap(cur.locationProps), body))
+		if gerr != nil {
+			return gerr
+		}
+		next := *cur
+		next.locationProps = *p
+		next.ModifiedDateTime = c.srv.now().UTC()
+		t.objs.locations.put(&next)
+		return nil
+	})
 }
 
 // deleteNamedLocation implements DELETE: a location still referenced by a conditional access policy
@@ -332,29 +285,22 @@ func deleteNamedLocation(c *call) *graphError {
 	if gerr := requireAlso(c, "Policy.Read.All"); gerr != nil {
 		return gerr
 	}
-	t := c.tenant
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	cur := t.locationLocked(c.param("id"))
-	if cur == nil {
-		return errCANotFound("NamedLocation", c.param("id"))
-	}
-	var users []string
-	for _, p := range t.objs.policies.list() {
-		if loc := p.Conditions.Locations; loc != nil &&
-			(slices.ContainsFunc(loc.IncludeLocations, func(s string) bool { return strings.EqualFold(s, cur.ID) }) ||
-				slices.ContainsFunc(loc.ExcludeLocations, func(s string) bool { return strings.EqualFold(s, cur.ID) })) {
-			users = append(users, p.ID)
+	return locationResource.remove(c, locationResource.byID, func(t *Tenant, cur *NamedLocation) *graphError {
+		var users []string
+		for _, p := range t.objs.policies.list() {
+			if loc := p.Conditions.Locations; loc != nil &&
+				(slices.ContainsFunc(loc.IncludeLocations, func(s string) bool { return strings.EqualFold(s, cur.ID) }) ||
+					slices.ContainsFunc(loc.ExcludeLocations, func(s string) bool { return strings.EqualFold(s, cur.ID) })) {
+				users = append(users, p.ID)
+			}
 		}
-	}
-	if len(users) > 0 {
-		return errCABadRequest("The named location '%s' is referenced by conditional access policies (%s) and cannot be deleted.",
-			cur.ID, strings.Join(users, ", ")).withDetail("id", "ObjectInUse")
-	}
-	t.objs.locations.remove(cur.ID)
-	t.touchLocked()
-	c.w.WriteHeader(http.StatusNoContent)
-	return nil
+		if len(users) > 0 {
+			return errCABadRequest("The named location '%s' is referenced by conditional access policies (%s) and cannot be deleted.",
+				cur.ID, strings.Join(users, ", ")).withDetail("id", "ObjectInUse")
+		}
+		t.objs.locations.remove(cur.ID)
+		return nil
+	})
 }
 
 // isoCountries are the ISO 3166-1 alpha-2 codes, space-separated with a space at both ends.

@@ -67,7 +67,7 @@ var (
 
 func (s *Server) addRoleRoutes(rt *router) {
 	const base = "/roleManagement/directory/roleDefinitions"
-	rt.add(http.MethodGet, base, permRolesRead, listRoleDefinitions)
+	rt.add(http.MethodGet, base, permRolesRead, roleResource.list)
 	rt.add(http.MethodPost, base, permRolesWrite, createRoleDefinition)
 	rt.add(http.MethodGet, base+"/{id}", permRolesRead, getRoleDefinition)
 	rt.add(http.MethodPatch, base+"/{id}", permRolesWrite, updateRoleDefinition)
@@ -78,66 +78,18 @@ func roleID(r *RoleDefinition) string { return r.ID }
 
 const roleSet = "roleManagement/directory/roleDefinitions"
 
-func listRoleDefinitions(c *call) *graphError {
-	lq, gerr := parseListQuery(c, roleSchema)
-	if gerr != nil {
-		return gerr
-	}
-	t := c.tenant
-	t.mu.RLock()
-	items := t.objs.roles.list()
-	t.mu.RUnlock()
-	writeList(c, roleSchema, roleSet, visibleOnly(t, items, roleID), lq, roleID)
-	return nil
+// roleResource drives the generic handlers (collection_handlers.go) for role definitions. Its byID
+// finds a role definition by id (a built-in role's id is its template id); roles still replicating
+// are not found.
+var roleResource = &resource[RoleDefinition]{
+	schema: roleSchema, set: roleSet, idOf: roleID, notFound: errNotFound,
+	coll: func(t *Tenant) *objectSet[RoleDefinition] { return t.objs.roles },
 }
 
-// roleLocked finds a role definition by id (a built-in role's id is its template id). Roles still
-// replicating are not found.
-func (t *Tenant) roleLocked(id string) *RoleDefinition {
-	r := t.objs.roles.get(id)
-	if r == nil || !t.visible(r.ID) {
-		return nil
-	}
-	return r
-}
-
-func getRoleDefinition(c *call) *graphError {
-	q, gerr := queryOptions(c, "$select")
-	if gerr != nil {
-		return gerr
-	}
-	sel, gerr := parseSelect(roleSchema, q.Get("$select"))
-	if gerr != nil {
-		return gerr
-	}
-	c.tenant.mu.RLock()
-	r := c.tenant.roleLocked(c.param("id"))
-	c.tenant.mu.RUnlock()
-	if r == nil {
-		return errNotFound(c.param("id"))
-	}
-	body := roleSchema.project(r, sel, c.version)
-	body["@odata.context"] = contextURL(c, roleSet, sel, true)
-	c.writeJSON(http.StatusOK, body)
-	return nil
-}
+func getRoleDefinition(c *call) *graphError { return roleResource.get(c, roleResource.byID) }
 
 func parseRoleBody(c *call) (map[string]any, *graphError) {
-	raw, gerr := c.readBody()
-	if gerr != nil {
-		return nil, gerr
-	}
-	body, gerr := decodeObject(raw)
-	if gerr != nil {
-		return nil, gerr
-	}
-	if tp, ok := body["@odata.type"]; ok && tp != "#microsoft.graph.unifiedRoleDefinition" {
-		return nil, errBadRequest("A type named '%v' could not be resolved by the model.", tp)
-	}
-	if gerr := checkTopLevel(body, "id", "isBuiltIn", "inheritsPermissionsFrom"); gerr != nil {
-		return nil, gerr
-	}
-	return stripAnnotations(body).(map[string]any), nil
+	return parseEntityBody(c, "#microsoft.graph.unifiedRoleDefinition", "id", "isBuiltIn", "inheritsPermissionsFrom")
 }
 
 // validate checks a custom role's properties: displayName, isEnabled and rolePermissions required
@@ -239,10 +191,7 @@ func createRoleDefinition(c *call) *graphError {
 	if gerr != nil {
 		return gerr
 	}
-	out := roleSchema.project(r, nil, c.version)
-	out["@odata.context"] = contextURL(c, roleSet, nil, true)
-	c.w.Header().Set("Location", c.root()+"/"+roleSet+"/"+r.ID)
-	c.writeJSON(http.StatusCreated, out)
+	writeCreated(c, roleSchema.project(r, nil, c.version), roleSet, "/"+roleSet+"/"+r.ID)
 	return nil
 }
 
@@ -257,49 +206,35 @@ func updateRoleDefinition(c *call) *graphError {
 	if gerr != nil {
 		return gerr
 	}
-	t := c.tenant
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	cur := t.roleLocked(c.param("id"))
-	if cur == nil {
-		return errNotFound(c.param("id"))
-	}
-	if cur.IsBuiltIn {
-		return errBuiltInRole()
-	}
-	var p roleProps
-	if gerr := strictDecode(mergePatch(toJSONMap(cur.roleProps), body), &p, "UnifiedRoleDefinition"); gerr != nil {
-		return gerr
-	}
-	if gerr := p.validate(); gerr != nil {
-		return gerr
-	}
-	next := &RoleDefinition{ID: cur.ID, roleProps: p}
-	normalizeRole(&next.roleProps, next.ID)
-	if gerr := t.checkRoleConflictsLocked(next, cur); gerr != nil {
-		return gerr
-	}
-	t.objs.roles.put(next)
-	t.touchLocked()
-	c.w.WriteHeader(http.StatusNoContent)
-	return nil
+	return roleResource.patch(c, roleResource.byID, func(t *Tenant, cur *RoleDefinition) *graphError {
+		if cur.IsBuiltIn {
+			return errBuiltInRole()
+		}
+		var p roleProps
+		if gerr := strictDecode(mergePatch(toJSONMap(cur.roleProps), body), &p, "UnifiedRoleDefinition"); gerr != nil {
+			return gerr
+		}
+		if gerr := p.validate(); gerr != nil {
+			return gerr
+		}
+		next := &RoleDefinition{ID: cur.ID, roleProps: p}
+		normalizeRole(&next.roleProps, next.ID)
+		if gerr := t.checkRoleConflictsLocked(next, cur); gerr != nil {
+			return gerr
+		}
+		t.objs.roles.put(next)
+		return nil
+	})
 }
 
 func deleteRoleDefinition(c *call) *graphError {
-	t := c.tenant
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	cur := t.roleLocked(c.param("id"))
-	if cur == nil {
-		return errNotFound(c.param("id"))
-	}
-	if cur.IsBuiltIn {
-		return errBuiltInRole()
-	}
-	t.objs.roles.remove(cur.ID)
-	t.touchLocked()
-	c.w.WriteHeader(http.StatusNoContent)
-	return nil
+	return roleResource.remove(c, roleResource.byID, func(t *Tenant, cur *RoleDefinition) *graphError {
+		if cur.IsBuiltIn {
+			return errBuiltInRole()
+		}
+		t.objs.roles.remove(cur.ID)
+		return nil
+	})
 }
 
 // checkCustomRoleAction accepts the actions available to custom roles. A category other than

@@ -101,13 +101,13 @@ var (
 )
 
 func (s *Server) addServicePrincipalRoutes(rt *router) {
-	rt.add(http.MethodGet, "/servicePrincipals", permSPRead, listServicePrincipals)
+	rt.add(http.MethodGet, "/servicePrincipals", permSPRead, spResource.list)
 	rt.add(http.MethodPost, "/servicePrincipals", permSPWrite, createServicePrincipal)
 	for _, key := range []struct {
 		pattern string
-		find    spFinder
+		find    finder[ServicePrincipal]
 	}{
-		{"/servicePrincipals/{id}", spByID},
+		{"/servicePrincipals/{id}", spResource.byID},
 		{"/servicePrincipals(appId='{appId}')", spByAppID},
 	} {
 		rt.add(http.MethodGet, key.pattern, permSPRead, getServicePrincipal(key.find))
@@ -117,11 +117,10 @@ func (s *Server) addServicePrincipalRoutes(rt *router) {
 	s.addAppRoleAssignmentRoutes(rt)
 }
 
-// spFinder resolves the service principal a request addresses, and the key to name in a 404.
-type spFinder func(c *call) (*ServicePrincipal, string)
-
-func spByID(c *call) (*ServicePrincipal, string) {
-	return visibleSP(c.tenant, c.tenant.objs.sps.get(c.param("id"))), c.param("id")
+// spResource drives the generic handlers (collection_handlers.go) for service principals.
+var spResource = &resource[ServicePrincipal]{
+	schema: servicePrincipalSchema, set: "servicePrincipals", idOf: servicePrincipalID, notFound: errNotFound,
+	coll: func(t *Tenant) *objectSet[ServicePrincipal] { return t.objs.sps },
 }
 
 func spByAppID(c *call) (*ServicePrincipal, string) {
@@ -131,49 +130,17 @@ func spByAppID(c *call) (*ServicePrincipal, string) {
 
 // visibleSP hides service principals still replicating (lag.go).
 func visibleSP(t *Tenant, sp *ServicePrincipal) *ServicePrincipal {
-	if sp == nil || !t.visible(sp.ID) {
-		return nil
-	}
-	return sp
+	return visibleLocked(t, sp, servicePrincipalID)
 }
 
 func servicePrincipalID(sp *ServicePrincipal) string { return sp.ID }
 
-func listServicePrincipals(c *call) *graphError {
-	lq, gerr := parseListQuery(c, servicePrincipalSchema)
-	if gerr != nil {
-		return gerr
-	}
-	c.tenant.mu.RLock()
-	items := c.tenant.objs.sps.list()
-	c.tenant.mu.RUnlock()
-	writeList(c, servicePrincipalSchema, "servicePrincipals", visibleOnly(c.tenant, items, servicePrincipalID), lq, servicePrincipalID)
-	return nil
-}
-
-func getServicePrincipal(find spFinder) handlerFunc {
+func getServicePrincipal(find finder[ServicePrincipal]) handlerFunc {
 	return func(c *call) *graphError {
 		if gerr := checkObjectID(c); gerr != nil {
 			return gerr
 		}
-		q, gerr := queryOptions(c, "$select")
-		if gerr != nil {
-			return gerr
-		}
-		sel, gerr := parseSelect(servicePrincipalSchema, q.Get("$select"))
-		if gerr != nil {
-			return gerr
-		}
-		c.tenant.mu.RLock()
-		sp, key := find(c)
-		c.tenant.mu.RUnlock()
-		if sp == nil {
-			return errNotFound(key)
-		}
-		body := servicePrincipalSchema.project(sp, sel, c.version)
-		body["@odata.context"] = contextURL(c, "servicePrincipals", sel, true)
-		c.writeJSON(http.StatusOK, body)
-		return nil
+		return spResource.get(c, find)
 	}
 }
 
@@ -181,21 +148,7 @@ var spReadOnly = []string{"id", "appDisplayName", "appOwnerOrganizationId", "app
 	"servicePrincipalNames", "signInAudience", "servicePrincipalType", "deletedDateTime"}
 
 func parseSPBody(c *call) (map[string]any, *graphError) {
-	raw, gerr := c.readBody()
-	if gerr != nil {
-		return nil, gerr
-	}
-	body, gerr := decodeObject(raw)
-	if gerr != nil {
-		return nil, gerr
-	}
-	if tp, ok := body["@odata.type"]; ok && tp != "#microsoft.graph.servicePrincipal" {
-		return nil, errBadRequest("A type named '%v' could not be resolved by the model.", tp)
-	}
-	if gerr := checkTopLevel(body, spReadOnly...); gerr != nil {
-		return nil, gerr
-	}
-	return stripAnnotations(body).(map[string]any), nil
+	return parseEntityBody(c, "#microsoft.graph.servicePrincipal", spReadOnly...)
 }
 
 // spSource is the application a new service principal instantiates: one of this tenant's, a
@@ -275,10 +228,7 @@ func createServicePrincipal(c *call) *graphError {
 	t.objs.sps.put(sp)
 	t.markCreated(sp.ID)
 	t.touchLocked()
-	out := servicePrincipalSchema.project(sp, nil, c.version)
-	out["@odata.context"] = contextURL(c, "servicePrincipals", nil, true)
-	c.w.Header().Set("Location", c.root()+"/servicePrincipals/"+sp.ID)
-	c.writeJSON(http.StatusCreated, out)
+	writeCreated(c, servicePrincipalSchema.project(sp, nil, c.version), "servicePrincipals", "/servicePrincipals/"+sp.ID)
 	return nil
 }
 
@@ -308,7 +258,7 @@ func (t *Tenant) syncServicePrincipalsLocked(a *Application) {
 }
 
 // updateServicePrincipal implements PATCH: 204.
-func updateServicePrincipal(find spFinder) handlerFunc {
+func updateServicePrincipal(find finder[ServicePrincipal]) handlerFunc {
 	return func(c *call) *graphError {
 		if gerr := checkObjectID(c); gerr != nil {
 			return gerr
@@ -320,49 +270,35 @@ func updateServicePrincipal(find spFinder) handlerFunc {
 		if _, ok := body["appId"]; ok {
 			return errBadRequest("Property 'appId' is read-only and cannot be set.")
 		}
-		t := c.tenant
-		t.mu.Lock()
-		defer t.mu.Unlock()
-		cur, key := find(c)
-		if cur == nil {
-			return errNotFound(key)
-		}
-		var p spProps
-		if gerr := strictDecode(mergePatch(toJSONMap(cur.spProps), body), &p, "ServicePrincipal"); gerr != nil {
-			return gerr
-		}
-		next := *cur
-		next.spProps = p
-		next.normalize()
-		t.objs.sps.put(&next)
-		t.touchLocked()
-		c.w.WriteHeader(http.StatusNoContent)
-		return nil
+		return spResource.patch(c, find, func(t *Tenant, cur *ServicePrincipal) *graphError {
+			var p spProps
+			if gerr := strictDecode(mergePatch(toJSONMap(cur.spProps), body), &p, "ServicePrincipal"); gerr != nil {
+				return gerr
+			}
+			next := *cur
+			next.spProps = p
+			next.normalize()
+			t.objs.sps.put(&next)
+			return nil
+		})
 	}
 }
 
 // deleteServicePrincipal implements DELETE: the service principal and the app role assignments it
 // holds or grants go. First-party and configured clients' service principals are refused: the
 // simulator's tokens depend on them (docs are silent; refusing is the stricter choice).
-func deleteServicePrincipal(find spFinder) handlerFunc {
+func deleteServicePrincipal(find finder[ServicePrincipal]) handlerFunc {
 	return func(c *call) *graphError {
 		if gerr := checkObjectID(c); gerr != nil {
 			return gerr
 		}
-		t := c.tenant
-		t.mu.Lock()
-		defer t.mu.Unlock()
-		cur, key := find(c)
-		if cur == nil {
-			return errNotFound(key)
-		}
-		if cur.Builtin {
-			return errDenied()
-		}
-		t.removeServicePrincipalLocked(cur, c.srv.now().UTC())
-		t.touchLocked()
-		c.w.WriteHeader(http.StatusNoContent)
-		return nil
+		return spResource.remove(c, find, func(t *Tenant, cur *ServicePrincipal) *graphError {
+			if cur.Builtin {
+				return errDenied()
+			}
+			t.removeServicePrincipalLocked(cur, c.srv.now().UTC())
+			return nil
+		})
 	}
 }
 

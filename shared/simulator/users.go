@@ -47,11 +47,7 @@ func listUsers(c *call) *graphError {
 }
 
 func getUser(c *call) *graphError {
-	q, gerr := queryOptions(c, "$select")
-	if gerr != nil {
-		return gerr
-	}
-	sel, gerr := parseSelect(userSchema, q.Get("$select"))
+	sel, gerr := selectOnly(c, userSchema)
 	if gerr != nil {
 		return gerr
 	}
@@ -71,11 +67,7 @@ func getUser(c *call) *graphError {
 // createUser implements POST /users: required properties, password policy, verified UPN domain and
 // uniqueness, then 201 with the new user (v1.0 default properties) and a Location header.
 func createUser(c *call) *graphError {
-	raw, gerr := c.readBody()
-	if gerr != nil {
-		return gerr
-	}
-	edit, gerr := parseUserBody(raw)
+	edit, gerr := readParsed(c, parseUserBody)
 	if gerr != nil {
 		return gerr
 	}
@@ -113,21 +105,14 @@ func createUser(c *call) *graphError {
 	if gerr != nil {
 		return gerr
 	}
-	body := userSchema.project(u, nil, c.version)
-	body["@odata.context"] = contextURL(c, "users", nil, true)
-	c.w.Header().Set("Location", c.root()+"/users/"+u.ID)
-	c.writeJSON(http.StatusCreated, body)
+	writeCreated(c, userSchema.project(u, nil, c.version), "users", "/users/"+u.ID)
 	return nil
 }
 
 // updateUser implements PATCH /users/{id}: the changes apply to a copy of the current user, checked
 // for domain and uniqueness, which then replaces it. 204 on success.
 func updateUser(c *call) *graphError {
-	raw, gerr := c.readBody()
-	if gerr != nil {
-		return gerr
-	}
-	edit, gerr := parseUserBody(raw)
+	edit, gerr := readParsed(c, parseUserBody)
 	if gerr != nil {
 		return gerr
 	}
@@ -144,14 +129,12 @@ func updateUser(c *call) *graphError {
 			return newGraphError(http.StatusInternalServerError, codeUnknownError, "%s", err.Error())
 		}
 	}
-	key := c.param("id")
 	t := c.tenant
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	cur := t.users.get(key)
-	if cur == nil || !t.visible(cur.ID) {
-		// Stricter than the service, which may route a write to the replica that has the new user.
-		return errNotFound(key)
+	cur, gerr := userByIDLocked(c)
+	if gerr != nil {
+		return gerr
 	}
 	next := *cur
 	for _, change := range edit.changes {
@@ -174,14 +157,12 @@ func updateUser(c *call) *graphError {
 // deleteUser implements DELETE /users/{id}: the user moves to deleted items (soft delete), its UPN
 // becomes free for a new user.
 func deleteUser(c *call) *graphError {
-	key := c.param("id")
 	t := c.tenant
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	cur := t.users.get(key)
-	if cur == nil || !t.visible(cur.ID) {
-		// Stricter than the service, which may route a write to the replica that has the new user.
-		return errNotFound(key)
+	cur, gerr := userByIDLocked(c)
+	if gerr != nil {
+		return gerr
 	}
 	gone := *cur
 	now := c.srv.now().UTC().Truncate(1e9)
