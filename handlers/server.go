@@ -87,14 +87,6 @@ func newLogger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
 
-// Blob metadata keys a mapping file may carry: RetryMetadataKey (set by `t2t retry`) runs the file
-// again as a new version; DryRunMetadataKey "true" (set by `t2t start -dry-run`) makes the wave a
-// dry run that writes whatif.csv and nothing to the target.
-const (
-	RetryMetadataKey  = "t2tretry"
-	DryRunMetadataKey = "t2tdryrun"
-)
-
 // blobMetadata reads one key of the trigger blob's metadata (the Metadata object in the invocation
 // metadata), in either shape; keys compare case-insensitively, as in Azure Storage.
 func blobMetadata(req *funcproto.InvokeRequest, key string) string {

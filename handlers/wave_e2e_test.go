@@ -134,7 +134,7 @@ func TestWaveMigratesDemoMappingEndToEnd(t *testing.T) {
 	s := startStack(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	data, store, final, sourceBefore, targetBefore := runDemoWave(ctx, t, s)
+	data, store, final, sourceBefore, targetBefore := runDemoWave(ctx, t, s, nil)
 	r, targetAfter := checkDemoOutcome(ctx, t, s, store, data, final, sourceBefore, targetBefore)
 	assertLedger(ctx, t, store, r.Users)
 	assertMigrationState(ctx, t, store, s, r.Users)
@@ -172,7 +172,7 @@ func TestDemoWaveConvergesUnderThrottlingLagAndFaults(t *testing.T) {
 	s := startStackWith(t, tenants)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	csv, store, final, sourceBefore, targetBefore := runDemoWave(ctx, t, s)
+	csv, store, final, sourceBefore, targetBefore := runDemoWave(ctx, t, s, nil)
 	r, _ := checkDemoOutcome(ctx, t, s, store, csv, final, sourceBefore, targetBefore)
 	assertLedger(ctx, t, store, r.Users)
 	assertSecretsKeptOnlyInVault(ctx, t, s, store, r.Users.Created)
@@ -193,8 +193,9 @@ func TestDemoWaveConvergesUnderThrottlingLagAndFaults(t *testing.T) {
 		c.Requests, c.Throttled, c.Faults503, c.Faults504, c.Dropped, retried)
 }
 
-// runDemoWave uploads the demo mapping file and waits for the wave to finish.
-func runDemoWave(ctx context.Context, t *testing.T, s *localstack.Stack) ([]byte, *state.Store, ops.Status, map[string]simUser, map[string]simUser) {
+// runDemoWave uploads the demo mapping file (with o, nil for a plain upload) and waits for the wave
+// to finish; it returns the file, the store, the final status and the tenants' users before.
+func runDemoWave(ctx context.Context, t *testing.T, s *localstack.Stack, o *ops.UploadOptions) ([]byte, *state.Store, ops.Status, map[string]simUser, map[string]simUser) {
 	root, _ := localstack.ModuleRoot()
 	data, err := os.ReadFile(filepath.Join(root, "demo", "usermapping.csv"))
 	if err != nil {
@@ -202,7 +203,7 @@ func runDemoWave(ctx context.Context, t *testing.T, s *localstack.Stack) ([]byte
 	}
 	sourceBefore := dumpUsers(t, s, s.SourceTenantID)
 	targetBefore := dumpUsers(t, s, s.TargetTenantID)
-	if err := ops.Upload(ctx, s.Azurite.ConnectionString(), "usermapping.csv", data); err != nil {
+	if err := ops.UploadWith(ctx, s.Azurite.ConnectionString(), "usermapping.csv", data, o); err != nil {
 		t.Fatal(err)
 	}
 	store, err := state.Open(ctx, s.Azurite.ConnectionString())
@@ -700,21 +701,7 @@ func TestDemoDryRunPredictsTheRealRun(t *testing.T) {
 	s := startStack(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	root, _ := localstack.ModuleRoot()
-	data, err := os.ReadFile(filepath.Join(root, "demo", "usermapping.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sourceBefore := dumpUsers(t, s, s.SourceTenantID)
-	targetBefore := dumpUsers(t, s, s.TargetTenantID)
-	if err := ops.UploadWith(ctx, s.Azurite.ConnectionString(), "usermapping.csv", data, &ops.UploadOptions{DryRun: true}); err != nil {
-		t.Fatal(err)
-	}
-	store, err := state.Open(ctx, s.Azurite.ConnectionString())
-	if err != nil {
-		t.Fatal(err)
-	}
-	dry := waitDone(ctx, t, store, "usermapping")
+	data, store, dry, sourceBefore, targetBefore := runDemoWave(ctx, t, s, &ops.UploadOptions{DryRun: true})
 	if !dry.Report.DryRun || !dry.Manifest.DryRun {
 		t.Fatalf("not reported as a dry run: %+v", dry.Report)
 	}

@@ -37,8 +37,8 @@ func (a *App) WaveStart(ctx context.Context, inv *invocation) error {
 	if err != nil {
 		return err
 	}
-	dryRun := strings.EqualFold(blobMetadata(inv.req, DryRunMetadataKey), "true")
-	digest, etag := fileDigest(content, blobMetadata(inv.req, RetryMetadataKey), dryRun), blobETag(inv.req)
+	dryRun := strings.EqualFold(blobMetadata(inv.req, wave.DryRunMetadataKey), "true")
+	digest, etag := fileDigest(content, blobMetadata(inv.req, wave.RetryMetadataKey), dryRun), blobETag(inv.req)
 	var prev wave.Manifest
 	prevTag, err := store.GetJSON(ctx, wave.ManifestPath(waveID), &prev)
 	switch {

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"t2t/shared/portwait"
 )
 
 // Restart backoff for the handler process: the real host also restarts a worker that exits, after a
@@ -130,7 +132,7 @@ func (w *worker) runOnce(ctx context.Context) error {
 	waitCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ready := make(chan bool, 1)
-	go func() { ready <- waitForPort(waitCtx, port) }()
+	go func() { ready <- portwait.Wait(waitCtx, port, nil) == nil }()
 	// Readiness is set and cleared on this goroutine only, so a late "port open" cannot mark an exited
 	// handler ready.
 	for err == nil {
@@ -152,23 +154,6 @@ func (w *worker) runOnce(ctx context.Context) error {
 	}
 	w.setNotReady()
 	return err
-}
-
-// waitForPort dials until the port accepts connections or ctx ends.
-func waitForPort(ctx context.Context, port int) bool {
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	for {
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err == nil {
-			c.Close()
-			return true
-		}
-		select {
-		case <-ctx.Done():
-			return false
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
 }
 
 // terminate sends SIGTERM to the handler's process group, then SIGKILL after a grace period.

@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"t2t/shared/portwait"
 )
 
 // DevAccountName and DevAccountKey are Azurite's well-known development account. They are public
@@ -190,27 +192,11 @@ func pickPorts(want ...int) ([]int, error) {
 	return out, nil
 }
 
-// waitPort polls until something accepts connections on the port, the process exits, or the timeout.
+// waitPort waits up to timeout for the port, stopping early if the process exits.
 func waitPort(ctx context.Context, port int, exited <-chan struct{}, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	for {
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err == nil {
-			c.Close()
-			return nil
-		}
-		select {
-		case <-exited:
-			return errors.New("process exited before it listened")
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("timed out after %s", timeout)
-		}
-	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	return portwait.Wait(ctx, port, exited)
 }
 
 // WaitPort waits until a TCP port on loopback accepts connections.

@@ -50,20 +50,13 @@ func UploadWith(ctx context.Context, connStr, name string, data []byte, o *Uploa
 	opts := &blockblob.UploadOptions{HTTPHeaders: &blob.HTTPHeaders{BlobContentType: &ct}}
 	if o != nil && o.DryRun {
 		yes := "true"
-		opts.Metadata = map[string]*string{DryRunMetadataKey: &yes}
+		opts.Metadata = map[string]*string{wave.DryRunMetadataKey: &yes}
 	}
 	if _, err := c.NewBlockBlobClient(name).Upload(ctx, streaming.NopCloser(bytes.NewReader(data)), opts); err != nil {
 		return fmt.Errorf("uploading %s: %w", name, err)
 	}
 	return nil
 }
-
-// Mapping blob metadata keys WaveStart reads (handlers.RetryMetadataKey and DryRunMetadataKey;
-// repeated here so that the CLI does not link the handler).
-const (
-	RetryMetadataKey  = "t2tretry"
-	DryRunMetadataKey = "t2tdryrun"
-)
 
 // Retry runs a wave's current mapping file again: it re-uploads the same content with a new retry
 // token in the blob's metadata, which WaveStart treats as a new version. The new run re-reads every
@@ -91,10 +84,10 @@ func Retry(ctx context.Context, connStr string, store *state.Store, waveID strin
 	}
 	token := strconv.FormatInt(time.Now().UnixNano(), 36)
 	ct := "text/csv"
-	meta := map[string]*string{RetryMetadataKey: &token}
+	meta := map[string]*string{wave.RetryMetadataKey: &token}
 	if m.DryRun {
 		yes := "true"
-		meta[DryRunMetadataKey] = &yes
+		meta[wave.DryRunMetadataKey] = &yes
 	}
 	_, err = bc.Upload(ctx, streaming.NopCloser(bytes.NewReader(data)), &blockblob.UploadOptions{
 		HTTPHeaders: &blob.HTTPHeaders{BlobContentType: &ct},

@@ -84,7 +84,7 @@ func Build(m *wave.Manifest, entries []state.LedgerEntry, passwordsKept bool, no
 	r.ManualSteps = manualSteps(m.Wave, r.Users.Created, passwordsKept)
 	if m.DryRun {
 		r.Files.WhatIf = wave.WhatIfPath(m.Wave)
-		r.ManualSteps = []string{"Dry run: nothing was written to the target tenant. Review " + r.Files.WhatIf +
+		r.ManualSteps = []string{"Dry run: nothing was written to the target tenant. Review waves/" + r.Files.WhatIf +
 			", then upload the file without the dry-run flag to migrate."}
 	}
 	return r

@@ -134,6 +134,15 @@ func (s Step) SplitRows() map[int][]mapping.Row {
 	return out
 }
 
+// Blob metadata keys a mapping file may carry, set by the CLI and read by WaveStart:
+// RetryMetadataKey (`t2t retry`) runs an unchanged file again as a new version; DryRunMetadataKey
+// "true" (`t2t start -dry-run`) makes the wave a dry run that writes whatif.csv and nothing to the
+// target.
+const (
+	RetryMetadataKey  = "t2tretry"
+	DryRunMetadataKey = "t2tdryrun"
+)
+
 // VersionOf returns the version of a manifest (see Step.Version).
 func VersionOf(m *Manifest) string {
 	if len(m.ContentSHA256) < 12 {
