@@ -10,6 +10,8 @@ import (
 
 	"t2t/shared/graph"
 	"t2t/shared/keyvault"
+	"t2t/shared/phase"
+	"t2t/shared/phases"
 	"t2t/shared/state"
 )
 
@@ -20,6 +22,7 @@ type Settings struct {
 	TargetTenantID string // T2T_TARGET_TENANT_ID
 	MigrationID    string // T2T_MIGRATION_ID; default "<source>_<target>"
 	KeyVaultURL    string // T2T_KEYVAULT_URL; empty: temporary passwords are not kept
+	DomainMap      string // T2T_DOMAIN_MAP: default domain rewrite map, source.example=target.example,...
 	Graph          graph.Config
 }
 
@@ -35,6 +38,7 @@ func SettingsFromEnv() (Settings, error) {
 		TargetTenantID: os.Getenv("T2T_TARGET_TENANT_ID"),
 		MigrationID:    os.Getenv("T2T_MIGRATION_ID"),
 		KeyVaultURL:    os.Getenv("T2T_KEYVAULT_URL"),
+		DomainMap:      os.Getenv("T2T_DOMAIN_MAP"),
 		Graph:          gc,
 	}
 	for name, v := range map[string]string{"AzureWebJobsStorage": s.Storage,
@@ -53,6 +57,8 @@ func SettingsFromEnv() (Settings, error) {
 type App struct {
 	Settings Settings
 	Log      *slog.Logger
+	// Phases is the phase registry every step goes through.
+	Phases phase.Registry
 
 	mu     sync.Mutex
 	store  *state.Store
@@ -63,7 +69,7 @@ type App struct {
 
 // NewApp returns an App; no connection is made until a function needs it.
 func NewApp(s Settings) *App {
-	return &App{Settings: s, Log: newLogger(os.Stderr)}
+	return &App{Settings: s, Log: newLogger(os.Stderr), Phases: phases.All}
 }
 
 func (a *App) storeFor(ctx context.Context) (*state.Store, error) {

@@ -82,7 +82,7 @@ func runWaveBenchmark(b *testing.B, n int, scale float64) {
 	elapsed := time.Since(start)
 	b.StopTimer()
 
-	writes := float64(st.Report.Users.Created) // one POST per created user; Key Vault writes are not Graph's
+	writes := float64(st.Report.Phases["users"].Created) // one POST per created user; Key Vault writes are not Graph's
 	bound := time.Duration(writes / (quotaWritesPerSecond * scale) * float64(time.Second))
 	c := simCounters(b, s)
 	target := dumpUsers(b, s, s.TargetTenantID)
@@ -92,7 +92,7 @@ func runWaveBenchmark(b *testing.B, n int, scale float64) {
 			lost++
 		}
 	}
-	extra = len(target) - 40 - st.Report.Users.Created // the target was seeded with 40 users
+	extra = len(target) - 40 - st.Report.Phases["users"].Created // the target was seeded with 40 users
 	ledger := 0
 	for _, err := range store.Ledger(ctx, "bench", wave.VersionOf(st.Manifest), users.Type) {
 		if err != nil {
@@ -113,7 +113,7 @@ func runWaveBenchmark(b *testing.B, n int, scale float64) {
 		worst = max(worst, mib)
 	}
 	fmt.Printf("\nwave of %d users (%d created, %d matched, %d failed; ledger %d) in %s, time scale %.0fx\n",
-		n, st.Report.Users.Created, st.Report.Users.Matched, st.Report.Users.Failed, ledger, elapsed.Round(time.Millisecond), scale)
+		n, st.Report.Phases["users"].Created, st.Report.Phases["users"].Matched, st.Report.Phases["users"].Failed, ledger, elapsed.Round(time.Millisecond), scale)
 	fmt.Printf("  write-quota bound %s -> %.3fx the bound (target <= 1.1x)\n", bound.Round(time.Millisecond), elapsed.Seconds()/bound.Seconds())
 	fmt.Printf("  requests %d, throttled %d -> %.3f%% (target < 1%%)\n", c.Requests, c.Throttled, 100*float64(c.Throttled)/float64(max(c.Requests, 1)))
 	fmt.Printf("  lost %d, duplicates %d; peak memory MiB %v (target < 512 each)\n", lost, extra, peaks)

@@ -126,3 +126,6 @@ func blobETag(req *funcproto.InvokeRequest) string {
 	}
 	return ""
 }
+
+// emit queues one message on an output binding (phase.Emit).
+func (inv *invocation) emit(queue string, v any) { inv.output(queue, v) }

@@ -16,9 +16,9 @@ func TestStepsOfAReplacedFileVersionStop(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, fn := range []string{"StepRun", "ProgressSink"} {
-		var item any = wave.Step{Wave: "sv", Version: "old000000000", Phase: wave.PhaseImportUsers, Chunk: 0, Chunks: 1}
+		var item any = wave.Step{Wave: "sv", Version: "old000000000", Op: wave.OpImport, Phase: "users", Chunk: 0}
 		if fn == "ProgressSink" {
-			item = wave.Event{Kind: wave.EventWaveStarted, Wave: "sv", Version: "old000000000", Chunks: 1}
+			item = wave.Event{Kind: wave.EventWaveStarted, Wave: "sv", Version: "old000000000"}
 		}
 		status, out := invokeQueue(t, url, fn, item)
 		if status != 200 || len(out.Outputs) != 0 {

@@ -136,10 +136,10 @@ func TestWaveMigratesDemoMappingEndToEnd(t *testing.T) {
 	defer cancel()
 	data, store, final, sourceBefore, targetBefore := runDemoWave(ctx, t, s, nil)
 	r, targetAfter := checkDemoOutcome(ctx, t, s, store, data, final, sourceBefore, targetBefore)
-	assertLedger(ctx, t, store, r.Users)
-	assertMigrationState(ctx, t, store, s, r.Users)
+	assertLedger(ctx, t, store, r.Phases["users"])
+	assertMigrationState(ctx, t, store, s, r.Phases["users"])
 	assertWaveStatusHTTP(t, s, "usermapping")
-	assertSecretsKeptOnlyInVault(ctx, t, s, store, r.Users.Created)
+	assertSecretsKeptOnlyInVault(ctx, t, s, store, r.Phases["users"].Created)
 
 	// The same file again: processed by the host (a new blob version) but changes nothing.
 	manifestBefore, _, _ := store.GetBytes(ctx, wave.ManifestPath("usermapping"))
@@ -174,8 +174,8 @@ func TestDemoWaveConvergesUnderThrottlingLagAndFaults(t *testing.T) {
 	defer cancel()
 	csv, store, final, sourceBefore, targetBefore := runDemoWave(ctx, t, s, nil)
 	r, _ := checkDemoOutcome(ctx, t, s, store, csv, final, sourceBefore, targetBefore)
-	assertLedger(ctx, t, store, r.Users)
-	assertSecretsKeptOnlyInVault(ctx, t, s, store, r.Users.Created)
+	assertLedger(ctx, t, store, r.Phases["users"])
+	assertSecretsKeptOnlyInVault(ctx, t, s, store, r.Phases["users"].Created)
 	c := simCounters(t, s)
 	if c.Faults503+c.Faults504+c.Dropped == 0 {
 		t.Errorf("no fault was injected (counters %+v); the test proves nothing", c)
@@ -262,8 +262,8 @@ func checkDemoOutcome(ctx context.Context, t *testing.T, s *localstack.Stack, st
 		t.Errorf("target has %d users, want %d before + %d created", len(targetAfter), len(targetBefore), wantCreated)
 	}
 	r := final.Report
-	if r.Users.Created != wantCreated || r.Users.Matched != wantMatched || r.Users.Failed != wantFailed {
-		t.Errorf("report users = %+v, want created %d matched %d failed %d", r.Users, wantCreated, wantMatched, wantFailed)
+	if r.Phases["users"].Created != wantCreated || r.Phases["users"].Matched != wantMatched || r.Phases["users"].Failed != wantFailed {
+		t.Errorf("report users = %+v, want created %d matched %d failed %d", r.Phases["users"], wantCreated, wantMatched, wantFailed)
 	}
 	if wantCreated < 100 || wantMatched == 0 || wantFailed == 0 {
 		t.Errorf("the demo file should exercise create (%d), match (%d) and fail (%d)", wantCreated, wantMatched, wantFailed)
@@ -558,8 +558,8 @@ func TestWaveRejectsUnreadableFileAndConvergesOnChangedFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	first := waitDone(ctx, t, store, "small")
-	if first.Report.Users.Created != 3 {
-		t.Fatalf("first version: %+v", first.Report.Users)
+	if first.Report.Phases["users"].Created != 3 {
+		t.Fatalf("first version: %+v", first.Report.Phases["users"])
 	}
 	if err := ops.Upload(ctx, conn, "small.csv", []byte(csv2)); err != nil {
 		t.Fatal(err)
@@ -567,8 +567,8 @@ func TestWaveRejectsUnreadableFileAndConvergesOnChangedFile(t *testing.T) {
 	second := waitFor(ctx, t, store, "small", func(st ops.Status) bool {
 		return st.Manifest != nil && st.Manifest.TotalRows == 4 && st.Done() && st.Report != nil && st.Report.Rows.Total == 4
 	})
-	if second.Report.Users.Created+second.Report.Users.Matched != 4 || second.Report.Users.Failed != 0 {
-		t.Errorf("second version: %+v", second.Report.Users)
+	if second.Report.Phases["users"].Created+second.Report.Phases["users"].Matched != 4 || second.Report.Phases["users"].Failed != 0 {
+		t.Errorf("second version: %+v", second.Report.Phases["users"])
 	}
 	after := dumpUsers(t, s, s.TargetTenantID)
 	if len(after) != len(targetBefore)+4 {
@@ -583,8 +583,8 @@ func TestWaveRejectsUnreadableFileAndConvergesOnChangedFile(t *testing.T) {
 	third := waitFor(ctx, t, store, "small", func(st ops.Status) bool {
 		return st.Manifest != nil && wave.VersionOf(st.Manifest) != prev && st.Done()
 	})
-	if third.Report.Users != second.Report.Users || third.Report.Version == second.Report.Version {
-		t.Errorf("retry: %+v (version %s), want the same tallies as %+v under a new version", third.Report.Users, third.Report.Version, second.Report.Users)
+	if third.Report.Phases["users"] != second.Report.Phases["users"] || third.Report.Version == second.Report.Version {
+		t.Errorf("retry: %+v (version %s), want the same tallies as %+v under a new version", third.Report.Phases["users"], third.Report.Version, second.Report.Phases["users"])
 	}
 	if again := dumpUsers(t, s, s.TargetTenantID); len(again) != len(after) {
 		t.Errorf("retry changed the target: %d users, was %d", len(again), len(after))
@@ -716,11 +716,15 @@ func TestDemoDryRunPredictsTheRealRun(t *testing.T) {
 		t.Fatalf("whatif.csv: %v", err)
 	}
 	recs, err := csv.NewReader(bytes.NewReader(whatif)).ReadAll()
-	if err != nil || len(recs) < 2 || strings.Join(recs[0], ",") != "row,source,destination,action,reason" {
+	if err != nil || len(recs) < 2 || strings.Join(recs[0], ",") != "phase,row,source,destination,action,reason" {
 		t.Fatalf("whatif.csv is not the expected CSV: %v %q", err, whatif)
 	}
 	actions := map[string]int{}
 	for _, r := range recs[1:] {
+		if r[0] != "users" {
+			continue
+		}
+		r = r[1:]
 		src, pre := sourceBefore[strings.ToLower(r[1])], targetBefore[strings.ToLower(r[2])]
 		want := "create"
 		switch {
@@ -745,8 +749,8 @@ func TestDemoDryRunPredictsTheRealRun(t *testing.T) {
 		return st.Manifest != nil && !st.Manifest.DryRun && st.Done()
 	})
 	r, _ := checkDemoOutcome(ctx, t, s, store, data, live, sourceBefore, targetBefore)
-	if r.Users.Created != actions["create"] || r.Users.Matched != actions["match"] || r.Users.Failed != actions["refuse"] {
-		t.Errorf("real run %+v, dry run predicted %v", r.Users, actions)
+	if r.Phases["users"].Created != actions["create"] || r.Phases["users"].Matched != actions["match"] || r.Phases["users"].Failed != actions["refuse"] {
+		t.Errorf("real run %+v, dry run predicted %v", r.Phases["users"], actions)
 	}
 }
 

@@ -38,7 +38,9 @@ func (a *App) WaveStart(ctx context.Context, inv *invocation) error {
 		return err
 	}
 	dryRun := strings.EqualFold(blobMetadata(inv.req, wave.DryRunMetadataKey), "true")
-	digest, etag := fileDigest(content, blobMetadata(inv.req, wave.RetryMetadataKey), dryRun), blobETag(inv.req)
+	opts, optErr := wave.ParseOptions(func(k string) string { return blobMetadata(inv.req, k) }, a.Settings.DomainMap, a.Phases.Names())
+	digest := fileDigest(content, blobMetadata(inv.req, wave.RetryMetadataKey), dryRun, optionsKey(opts, optErr))
+	etag := blobETag(inv.req)
 	var prev wave.Manifest
 	prevTag, err := store.GetJSON(ctx, wave.ManifestPath(waveID), &prev)
 	switch {
@@ -54,12 +56,11 @@ func (a *App) WaveStart(ctx context.Context, inv *invocation) error {
 		if err := setCurrent(ctx, store, &prev); err != nil {
 			return err
 		}
-		a.emitStart(inv, &prev)
-		return nil
+		return a.emitStart(ctx, inv, store, &prev)
 	case err != nil && !isNotFound(err):
 		return err
 	}
-	m, err := a.newManifest(ctx, waveID, name, etag, digest, content, store)
+	m, err := a.newManifest(ctx, waveID, name, etag, digest, content, store, opts, optErr)
 	if err != nil {
 		return err
 	}
@@ -76,9 +77,8 @@ func (a *App) WaveStart(ctx context.Context, inv *invocation) error {
 	if err := setCurrent(ctx, store, m); err != nil {
 		return err
 	}
-	inv.logf("wave %s: %d rows, %d valid, %d rejected, %d chunks", waveID, m.TotalRows, len(m.Rows), m.InvalidRows, m.Chunks)
-	a.emitStart(inv, m)
-	return nil
+	inv.logf("wave %s: %d rows, %d valid, %d rejected, %d chunks", waveID, m.TotalRows, m.ValidRows, m.InvalidRows, m.Chunks)
+	return a.emitStart(ctx, inv, store, m)
 }
 
 // setCurrent records the manifest's version as the one steps must belong to; steps of a replaced file
@@ -104,9 +104,12 @@ func isCurrent(ctx context.Context, store *state.Store, waveID, version string) 
 // fileDigest is the version of an upload: the content's hash, salted with the retry token `t2t retry`
 // sets as blob metadata and with the dry-run flag. The same file uploaded again is a no-op; the same
 // file retried, or run for real after a dry run, is a new run.
-func fileDigest(content []byte, retryToken string, dryRun bool) string {
+func fileDigest(content []byte, retryToken string, dryRun bool, options string) string {
 	h := sha256.New()
 	h.Write(content)
+	if options != "" {
+		h.Write([]byte("\x00options:" + options))
+	}
 	if retryToken != "" {
 		h.Write([]byte("\x00retry:" + retryToken))
 	}
@@ -116,16 +119,30 @@ func fileDigest(content []byte, retryToken string, dryRun bool) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// newManifest parses and validates the file and writes errors.csv.
-func (a *App) newManifest(ctx context.Context, waveID, name, etag, digest string, content []byte, store *state.Store) (*wave.Manifest, error) {
+// optionsKey renders a wave's options for its version digest: changed options are a new run.
+func optionsKey(o wave.Options, err error) string {
+	if err != nil {
+		return "invalid:" + err.Error()
+	}
+	if len(o.Phases) == 0 && len(o.DomainMap) == 0 && o.CAState == wave.CADisabled && !o.Partner {
+		return "" // the defaults: versions of waves started before options existed stay the same
+	}
+	return fmt.Sprintf("phases=%s;domains=%s;ca=%s;partner=%t", strings.Join(o.Phases, ","), wave.FormatDomainMap(o.DomainMap), o.CAState, o.Partner)
+}
+
+// newManifest parses and validates the file, writes errors.csv and the rows blobs.
+func (a *App) newManifest(ctx context.Context, waveID, name, etag, digest string, content []byte, store *state.Store,
+	opts wave.Options, optErr error) (*wave.Manifest, error) {
 	now := time.Now().UTC()
 	m := &wave.Manifest{
 		Wave: waveID, MigrationID: a.Settings.MigrationID, SourceTenantID: a.Settings.SourceTenantID,
 		TargetTenantID: a.Settings.TargetTenantID, Blob: "mappings/" + name, BlobETag: etag, ContentSHA256: digest,
-		CreatedUtc: now, UpdatedUtc: now, Status: wave.StatusRunning,
-		Phases: map[string]*wave.Phase{"users": {Status: wave.StatusRunning, StartedUtc: now}},
+		CreatedUtc: now, UpdatedUtc: now, Status: wave.StatusRunning, Options: opts, Phases: map[string]*wave.Phase{},
 	}
 	rows, bad, err := mapping.Parse(content)
+	if err == nil && optErr != nil {
+		err = fmt.Errorf("the upload's options are invalid: %w", optErr)
+	}
 	if err != nil {
 		// The file as a whole is unusable: say so in errors.csv and stop here.
 		bad = []mapping.RowError{{Line: 1, Reason: err.Error()}}
@@ -144,28 +161,37 @@ func (a *App) newManifest(ctx context.Context, waveID, name, etag, digest string
 		rows, more = mapping.Validate(rows, verified)
 		bad = append(bad, more...)
 	}
-	m.Rows, m.InvalidRows = rows, countRows(bad)
+	m.ValidRows, m.InvalidRows = len(rows), countRows(bad)
 	m.TotalRows = len(rows) + m.InvalidRows
-	m.Chunks = wave.Chunks(len(rows))
-	if m.Status != wave.StatusRejected && len(rows) == 0 {
-		m.Status = wave.StatusCompletedWithErrors
-	}
+	m.Chunks, m.Parts = wave.Chunks(len(rows)), wave.Parts(len(rows))
 	if _, err := store.PutBytes(ctx, wave.ErrorsPath(waveID), mapping.ErrorsCSV(bad), "text/csv", state.Cond{}); err != nil {
 		return nil, err
+	}
+	for part := range m.Parts {
+		chunk := rows[part*wave.PartRows : min((part+1)*wave.PartRows, len(rows))]
+		if _, err := store.PutJSON(ctx, wave.RowsPath(waveID, wave.VersionOf(m), part), chunk, state.Cond{}); err != nil {
+			return nil, err
+		}
 	}
 	return m, nil
 }
 
-// emitStart queues the export steps and the wave.started event.
-func (a *App) emitStart(inv *invocation, m *wave.Manifest) {
+// emitStart queues the start of every phase that is ready (those that run after none of the selected
+// phases) and the wave.started event. A retried trigger queues what has not started yet.
+func (a *App) emitStart(ctx context.Context, inv *invocation, store *state.Store, m *wave.Manifest) error {
 	if m.Status != wave.StatusRunning {
-		return
+		return nil
 	}
-	for _, s := range wave.ExportSteps(m.Wave, wave.VersionOf(m), m.Rows) {
-		s.DryRun = m.DryRun
-		inv.output("steps", s)
+	version := wave.VersionOf(m)
+	facts, err := store.Facts(ctx, m.Wave, version)
+	if err != nil {
+		return err
 	}
-	inv.output("progress", wave.Event{Kind: wave.EventWaveStarted, Wave: m.Wave, Version: wave.VersionOf(m), Chunks: m.Chunks, Utc: time.Now().UTC()})
+	for _, name := range a.Phases.Ready(m.Options, wave.Summarize(facts)) {
+		inv.emit("steps", wave.Step{Wave: m.Wave, Version: version, DryRun: m.DryRun, Op: wave.OpStart, Phase: name})
+	}
+	inv.emit("progress", wave.Event{Kind: wave.EventWaveStarted, Wave: m.Wave, Version: version, Utc: time.Now().UTC()})
+	return nil
 }
 
 // verifiedDomains reads the target tenant's verified domains (lower case).

@@ -32,22 +32,16 @@ func (a *App) WaveStatus(ctx context.Context, inv *invocation) error {
 	if err := wave.CheckID(id); err != nil {
 		return respond(inv, http.StatusBadRequest, map[string]string{"error": err.Error()})
 	}
-	var m wave.Manifest
-	if _, err := store.GetJSON(ctx, wave.ManifestPath(id), &m); err != nil {
-		if isNotFound(err) {
-			return respond(inv, http.StatusNotFound, map[string]string{"error": "no wave " + id})
-		}
+	m, p, err := store.Progress(ctx, id)
+	if isNotFound(err) {
+		return respond(inv, http.StatusNotFound, map[string]string{"error": "no wave " + id})
+	}
+	if err != nil {
 		return err
 	}
 	out := map[string]any{"wave": id, "status": m.Status, "createdUtc": m.CreatedUtc, "updatedUtc": m.UpdatedUtc,
-		"totalRows": m.TotalRows, "invalidRows": m.InvalidRows, "chunks": m.Chunks, "phases": m.Phases}
-	var p wave.Progress
-	if _, err := store.GetJSON(ctx, wave.ProgressPath(id), &p); err == nil {
-		p.Done = nil
-		out["progress"] = p
-	} else if !isNotFound(err) {
-		return err
-	}
+		"totalRows": m.TotalRows, "invalidRows": m.InvalidRows, "chunks": m.Chunks, "phases": m.Phases,
+		"options": m.Options, "progress": p}
 	var r report.Report
 	if _, err := store.GetJSON(ctx, wave.ReportPath(id), &r); err == nil {
 		out["report"] = r

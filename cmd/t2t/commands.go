@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"t2t/shared/ops"
@@ -25,7 +26,21 @@ func startCmd(ctx context.Context, args []string) error {
 	file := fs.String("file", "", "usermapping CSV to upload")
 	name := fs.String("wave", "", "wave name (default: the file's name)")
 	dryRun := fs.Bool("dry-run", false, "validate and plan only (whatif.csv); write nothing to the target")
+	phasesFlag := fs.String("phases", "", "comma-separated phases to run (default: all)")
+	rewrite := fs.String("rewrite", "", "domain rewrite map, source.example=target.example[,...] (default: the app's T2T_DOMAIN_MAP)")
+	caState := fs.String("ca-state", "", "conditional access policies are created disabled (default) or reportOnly")
+	partner := fs.Bool("partner", false, "ensure a cross-tenant access partner entry for the source tenant in the target")
 	_ = fs.Parse(args)
+	domains, err := wave.ParseDomainMap(*rewrite)
+	if err != nil {
+		return err
+	}
+	var phaseList []string
+	for _, p := range strings.Split(*phasesFlag, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			phaseList = append(phaseList, p)
+		}
+	}
 	if *file == "" || *conn == "" {
 		return errors.New("start needs -file and a storage connection")
 	}
@@ -41,7 +56,8 @@ func startCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := ops.UploadWith(ctx, *conn, blobName, data, &ops.UploadOptions{DryRun: *dryRun}); err != nil {
+	o := &ops.UploadOptions{DryRun: *dryRun, Phases: phaseList, DomainMap: domains, CAState: *caState, Partner: *partner}
+	if err := ops.UploadWith(ctx, *conn, blobName, data, o); err != nil {
 		return err
 	}
 	kind := "wave"
@@ -148,19 +164,29 @@ func follow(ctx context.Context, store *state.Store, id string, out *os.File) (o
 func printSummary(out *os.File, st ops.Status) {
 	m := st.Manifest
 	fmt.Fprintf(out, "\nwave %s: %s\n", m.Wave, m.Status)
-	fmt.Fprintf(out, "  rows: %d total, %d valid, %d rejected (waves/%s)\n", m.TotalRows, len(m.Rows), m.InvalidRows, wave.ErrorsPath(m.Wave))
+	fmt.Fprintf(out, "  rows: %d total, %d valid, %d rejected (waves/%s)\n", m.TotalRows, m.ValidRows, m.InvalidRows, wave.ErrorsPath(m.Wave))
 	r := st.Report
 	if r == nil {
 		return
 	}
 	if r.DryRun {
-		fmt.Fprintf(out, "  dry run, users: %d would be created, %d matched, %d refused (waves/%s)\n",
-			r.Users.Created, r.Users.Matched, r.Users.Failed, r.Files.WhatIf)
-	} else {
-		fmt.Fprintf(out, "  users: %d created, %d matched, %d failed\n", r.Users.Created, r.Users.Matched, r.Users.Failed)
+		fmt.Fprintf(out, "  dry run (what would happen; verdicts in waves/%s):\n", r.Files.WhatIf)
+	}
+	for _, name := range r.PhaseOrder {
+		fmt.Fprintf(out, "  %-18s %s\n", name+":", ops.CountsText(r.Phases[name]))
 	}
 	for _, f := range r.Failures {
-		fmt.Fprintf(out, "    row %d %s -> %s: %s\n", f.Row, f.Source, f.Destination, f.Reason)
+		where := f.Source
+		if f.Name != "" {
+			where = f.Name + " (" + f.Source + ")"
+		}
+		if f.Row > 0 {
+			where = fmt.Sprintf("row %d %s", f.Row, where)
+		}
+		fmt.Fprintf(out, "    %s %s -> %s: %s\n", f.Phase, where, f.Destination, f.Reason)
+	}
+	if len(r.Pending) > 0 {
+		fmt.Fprintf(out, "  pending (completed when a later wave migrates what they wait for): %d\n", len(r.Pending))
 	}
 	fmt.Fprintf(out, "  report: waves/%s\n  state:  waves/%s\n", wave.ReportPath(m.Wave), wave.StatePath(m.Wave))
 	if len(r.ManualSteps) > 0 {
@@ -169,4 +195,20 @@ func printSummary(out *os.File, st ops.Status) {
 			fmt.Fprintf(out, "    - %s\n", s)
 		}
 	}
+}
+
+func rollbackCmd(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("rollback", flag.ExitOnError)
+	conn := storageFlag(fs)
+	id := fs.String("wave", "", "wave to roll back")
+	dryRun := fs.Bool("dry-run", false, "list what would be deleted (waves/<wave>/rollback.json) and delete nothing")
+	_ = fs.Parse(args)
+	if *id == "" || *conn == "" {
+		return errors.New("rollback needs -wave and a storage connection")
+	}
+	if err := ops.Rollback(ctx, *conn, *id, *dryRun); err != nil {
+		return err
+	}
+	fmt.Printf("rollback of wave %s queued (dry run: %t); the result will be in waves/%s\n", *id, *dryRun, wave.RollbackPath(*id))
+	return nil
 }

@@ -14,12 +14,13 @@ import (
 const usage = `usage: t2t <command> [flags]
 
 commands:
-  start  -file F [-wave NAME] [-dry-run]
+  start  -file F [-wave NAME] [-dry-run] [-phases P,..] [-rewrite old=new,..] [-ca-state reportOnly] [-partner]
                                 upload a usermapping CSV to the mappings container (starts a wave;
                                 a dry run writes whatif.csv and nothing to the target)
   watch  -wave NAME             follow a wave until it finishes, then print its summary
   report -wave NAME             print a wave's report
   retry  -wave NAME             run a wave's file again: failed rows are retried, migrated ones kept
+  rollback -wave NAME [-dry-run] delete what t2t created in the wave (users and groups to the recycle bin)
   demo   [-csv F] [-bin DIR]    run a wave end to end on the embedded local stack
   stack  [-bin DIR]             run the embedded local stack until Ctrl-C
   sample [-tenants F] [-rows N] write a demo mapping file for a simulator tenants file to stdout
@@ -44,6 +45,8 @@ func main() {
 		err = reportCmd(ctx, args)
 	case "retry":
 		err = retryCmd(ctx, args)
+	case "rollback":
+		err = rollbackCmd(ctx, args)
 	case "demo":
 		err = demoCmd(ctx, args)
 	case "stack":

@@ -5,6 +5,8 @@ package ops
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +20,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/bloberror"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blockblob"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azqueue"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azqueue/queueerror"
 
 	"t2t/shared/report"
 	"t2t/shared/state"
@@ -34,6 +38,36 @@ func Upload(ctx context.Context, connStr, name string, data []byte) error {
 type UploadOptions struct {
 	// DryRun makes the wave validate and plan only: whatif.csv, and nothing written to the target.
 	DryRun bool
+	// Wave options (see wave.Options): phases to run (empty: all), the domain rewrite map, the
+	// conditional access state (disabled or reportOnly), and whether to ensure a cross-tenant access
+	// partner entry for the source.
+	Phases    []string
+	DomainMap map[string]string
+	CAState   string
+	Partner   bool
+}
+
+// metadata renders the options as the blob metadata WaveStart reads.
+func (o *UploadOptions) metadata() map[string]*string {
+	meta := map[string]*string{}
+	if o == nil {
+		return meta
+	}
+	set := func(k, v string) {
+		if v != "" {
+			meta[k] = &v
+		}
+	}
+	if o.DryRun {
+		set(wave.DryRunMetadataKey, "true")
+	}
+	set(wave.PhasesMetadataKey, strings.Join(o.Phases, ","))
+	set(wave.DomainsMetadataKey, wave.FormatDomainMap(o.DomainMap))
+	set(wave.CAStateMetadataKey, o.CAState)
+	if o.Partner {
+		set(wave.PartnerMetadataKey, "true")
+	}
+	return meta
 }
 
 // UploadWith is Upload with options, carried to WaveStart as blob metadata.
@@ -47,11 +81,7 @@ func UploadWith(ctx context.Context, connStr, name string, data []byte, o *Uploa
 		return fmt.Errorf("creating container %s: %w", state.MappingsContainer, err)
 	}
 	ct := "text/csv"
-	opts := &blockblob.UploadOptions{HTTPHeaders: &blob.HTTPHeaders{BlobContentType: &ct}}
-	if o != nil && o.DryRun {
-		yes := "true"
-		opts.Metadata = map[string]*string{wave.DryRunMetadataKey: &yes}
-	}
+	opts := &blockblob.UploadOptions{HTTPHeaders: &blob.HTTPHeaders{BlobContentType: &ct}, Metadata: o.metadata()}
 	if _, err := c.NewBlockBlobClient(name).Upload(ctx, streaming.NopCloser(bytes.NewReader(data)), opts); err != nil {
 		return fmt.Errorf("uploading %s: %w", name, err)
 	}
@@ -84,11 +114,13 @@ func Retry(ctx context.Context, connStr string, store *state.Store, waveID strin
 	}
 	token := strconv.FormatInt(time.Now().UnixNano(), 36)
 	ct := "text/csv"
-	meta := map[string]*string{wave.RetryMetadataKey: &token}
-	if m.DryRun {
-		yes := "true"
-		meta[wave.DryRunMetadataKey] = &yes
+	ca := m.Options.CAState
+	if ca == wave.CAReportOnly {
+		ca = "reportOnly"
 	}
+	meta := (&UploadOptions{DryRun: m.DryRun, Phases: m.Options.Phases, DomainMap: m.Options.DomainMap, CAState: ca,
+		Partner: m.Options.Partner}).metadata()
+	meta[wave.RetryMetadataKey] = &token
 	_, err = bc.Upload(ctx, streaming.NopCloser(bytes.NewReader(data)), &blockblob.UploadOptions{
 		HTTPHeaders: &blob.HTTPHeaders{BlobContentType: &ct},
 		Metadata:    meta,
@@ -102,7 +134,7 @@ func Retry(ctx context.Context, connStr string, store *state.Store, waveID strin
 // Status is one look at a wave.
 type Status struct {
 	Manifest *wave.Manifest
-	Progress *wave.Progress // nil until the first event is folded in
+	Progress *wave.Progress // derived from the facts of the manifest's version
 	Report   *report.Report // nil until the wave is finalized
 }
 
@@ -115,7 +147,7 @@ func (s Status) Done() bool {
 	case wave.StatusRejected:
 		return true
 	case wave.StatusCompleted, wave.StatusCompletedWithErrors:
-		return s.Manifest.Chunks == 0 || (s.Report != nil && s.Report.Version == wave.VersionOf(s.Manifest))
+		return s.Report != nil && s.Report.Version == wave.VersionOf(s.Manifest)
 	}
 	return false
 }
@@ -124,18 +156,11 @@ func (s Status) Done() bool {
 // been started by WaveStart yet.
 func Look(ctx context.Context, store *state.Store, waveID string) (Status, error) {
 	var st Status
-	var m wave.Manifest
-	if _, err := store.GetJSON(ctx, wave.ManifestPath(waveID), &m); err == nil {
-		st.Manifest = &m
-	} else if !errors.Is(err, state.ErrNotFound) {
+	m, p, err := store.Progress(ctx, waveID)
+	if err != nil && !errors.Is(err, state.ErrNotFound) {
 		return st, err
 	}
-	var p wave.Progress
-	if _, err := store.GetJSON(ctx, wave.ProgressPath(waveID), &p); err == nil {
-		st.Progress = &p
-	} else if !errors.Is(err, state.ErrNotFound) {
-		return st, err
-	}
+	st.Manifest, st.Progress = m, p
 	var r report.Report
 	if _, err := store.GetJSON(ctx, wave.ReportPath(waveID), &r); err == nil {
 		st.Report = &r
@@ -171,8 +196,59 @@ func (s Status) Line() string {
 	m := s.Manifest
 	line := fmt.Sprintf("%s: %s, %d rows (%d invalid)", m.Wave, m.Status, m.TotalRows, m.InvalidRows)
 	if p := s.Progress; p != nil {
-		line += fmt.Sprintf(", chunks %d/%d, users %d created, %d matched, %d failed",
-			p.ChunksDone, max(p.Chunks, m.Chunks), p.Users.Created, p.Users.Matched, p.Users.Failed)
+		for _, name := range p.PhaseNames(nil) {
+			ph := p.Phases[name]
+			state := "running"
+			if ph.Complete() {
+				state = "done"
+			}
+			line += fmt.Sprintf("; %s %s %d/%d chunks (%s)", name, state, ph.ChunksDone, ph.Chunks, CountsText(ph.Counts))
+		}
 	}
 	return line
+}
+
+// CountsText renders a tally as "3 created, 1 matched, 2 failed", leaving out zero kinds.
+func CountsText(c wave.Counts) string {
+	var parts []string
+	for _, kv := range []struct {
+		n    int
+		what string
+	}{{c.Created, "created"}, {c.Matched, "matched"}, {c.Skipped, "skipped"}, {c.Pending, "pending"}, {c.Failed, "failed"}} {
+		if kv.n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", kv.n, kv.what))
+		}
+	}
+	if len(parts) == 0 {
+		return "nothing yet"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Rollback asks the function app to delete what t2t created in a wave (a step on the steps queue; the
+// CLI never talks to Graph). A dry run lists what it would delete in waves/<wave>/rollback.json.
+func Rollback(ctx context.Context, connStr, waveID string, dryRun bool) error {
+	if err := wave.CheckID(waveID); err != nil {
+		return err
+	}
+	return Enqueue(ctx, connStr, "steps", wave.Step{Wave: waveID, Op: wave.OpRollback, DryRun: dryRun})
+}
+
+// Enqueue puts a JSON message on a queue, base64-encoded as host.json's messageEncoding says.
+func Enqueue(ctx context.Context, connStr, queue string, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	qc, err := azqueue.NewQueueClientFromConnectionString(connStr, queue, nil)
+	if err != nil {
+		return fmt.Errorf("queue client: %w", err)
+	}
+	if _, err := qc.Create(ctx, nil); err != nil && !queueerror.HasCode(err, queueerror.QueueAlreadyExists) {
+		return fmt.Errorf("creating queue %s: %w", queue, err)
+	}
+	if _, err := qc.EnqueueMessage(ctx, base64.StdEncoding.EncodeToString(data), nil); err != nil {
+		return fmt.Errorf("queuing on %s: %w", queue, err)
+	}
+	return nil
 }

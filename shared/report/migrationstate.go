@@ -3,7 +3,6 @@ package report
 import (
 	"time"
 
-	"t2t/shared/state"
 	"t2t/shared/wave"
 )
 
@@ -24,6 +23,7 @@ type PhaseState struct {
 	Status       string                  `json:"Status"`
 	StartedUtc   time.Time               `json:"StartedUtc"`
 	CompletedUtc *time.Time              `json:"CompletedUtc"`
+	Counts       wave.Counts             `json:"Counts"`
 	Objects      map[string]*ObjectState `json:"Objects"`
 }
 
@@ -44,25 +44,36 @@ type RollbackItem struct {
 	Key      string `json:"Key"`
 }
 
-// BuildState makes MigrationState.json from the manifest and the wave's user ledger entries.
-func BuildState(m *wave.Manifest, entries []state.LedgerEntry, status string, now time.Time) *MigrationState {
+// BuildState makes MigrationState.json from the manifest and every phase's ledger entries.
+func BuildState(m *wave.Manifest, phases []PhaseLedger, now time.Time) *MigrationState {
 	ms := &MigrationState{
 		MigrationID: m.MigrationID, SourceTenantID: m.SourceTenantID, DestinationTenantID: m.TargetTenantID,
-		StartedUtc: m.CreatedUtc, Options: map[string]any{"DryRun": m.DryRun},
-		Phases:     map[string]*PhaseState{},
-		IDMappings: map[string]map[string]string{"users": {}},
+		StartedUtc: m.CreatedUtc, Options: map[string]any{"DryRun": m.DryRun, "Phases": m.Options.Phases,
+			"DomainMap": m.Options.DomainMap, "ConditionalAccessState": m.Options.CAState},
+		Phases: map[string]*PhaseState{}, IDMappings: map[string]map[string]string{},
 	}
-	done := now
-	users := &PhaseState{Status: status, StartedUtc: m.CreatedUtc, CompletedUtc: &done, Objects: map[string]*ObjectState{}}
-	for _, e := range entries {
-		users.Objects[e.Key] = &ObjectState{SourceID: e.SourceID, TargetID: e.TargetID, Status: e.Status, Attempts: e.Attempts, LastError: e.LastError}
-		if e.SourceID != "" && e.TargetID != "" {
-			ms.IDMappings["users"][e.SourceID] = e.TargetID
+	for _, ph := range phases {
+		st := &PhaseState{Status: wave.StatusCompleted, StartedUtc: m.CreatedUtc, Objects: map[string]*ObjectState{}}
+		if p := m.Phases[ph.Name]; p != nil {
+			st.Status, st.StartedUtc, st.CompletedUtc = p.Status, p.StartedUtc, p.CompletedUtc
 		}
-		if e.Status == wave.ObjCreated {
-			ms.RollbackManifest = append(ms.RollbackManifest, RollbackItem{Type: "users", SourceID: e.SourceID, TargetID: e.TargetID, Key: e.TargetKey})
+		ids := map[string]string{}
+		for _, e := range ph.Entries {
+			st.Counts = st.Counts.With(e.Status)
+			st.Objects[e.Key] = &ObjectState{SourceID: e.SourceID, TargetID: e.TargetID, Status: e.Status, Attempts: e.Attempts, LastError: e.LastError}
+			if e.SourceID != "" && e.TargetID != "" && !m.DryRun {
+				ids[e.SourceID] = e.TargetID
+			}
+			if e.Status == wave.ObjCreated {
+				ms.RollbackManifest = append(ms.RollbackManifest, RollbackItem{Type: ph.Name, SourceID: e.SourceID, TargetID: e.TargetID, Key: e.TargetKey})
+			}
 		}
+		if st.CompletedUtc == nil {
+			done := now
+			st.CompletedUtc = &done
+		}
+		ms.Phases[ph.Name] = st
+		ms.IDMappings[ph.Name] = ids
 	}
-	ms.Phases["users"] = users
 	return ms
 }

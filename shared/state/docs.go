@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/streaming"
@@ -129,4 +130,46 @@ func (s *Store) Waves(ctx context.Context) ([]string, error) {
 		}
 	}
 	return ids, nil
+}
+
+// claim is the content of a claim blob.
+type claim struct {
+	Owner string    `json:"owner"`
+	Utc   time.Time `json:"utc"`
+}
+
+// Claim takes the one-at-a-time right to do the work named by path (a wave version's finalize, say):
+// it reports true to exactly one caller, by conditional create, and to a later caller once the
+// holder's claim is older than stale (the holder crashed; its work is taken over). Release ends a
+// claim early so that the work can run again.
+func (s *Store) Claim(ctx context.Context, path, owner string, stale time.Duration) (bool, error) {
+	now := time.Now().UTC()
+	_, err := s.PutJSON(ctx, path, claim{Owner: owner, Utc: now}, Cond{IfNoneExists: true})
+	if err == nil {
+		return true, nil
+	}
+	if !isConflict(err) {
+		return false, err
+	}
+	var cur claim
+	tag, err := s.GetJSON(ctx, path, &cur)
+	if isNotFound(err) {
+		return s.Claim(ctx, path, owner, stale)
+	}
+	if err != nil || now.Sub(cur.Utc) < stale {
+		return false, err
+	}
+	if _, err := s.PutJSON(ctx, path, claim{Owner: owner, Utc: now}, Cond{IfMatch: tag}); err != nil {
+		if isConflict(err) {
+			return false, nil
+		}
+		return false, err
+	}
+	return true, nil
+}
+
+// Release gives a claim up so that the next caller of Claim gets it at once.
+func (s *Store) Release(ctx context.Context, path string) error {
+	_, err := s.PutJSON(ctx, path, claim{Owner: "released"}, Cond{})
+	return err
 }

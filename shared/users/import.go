@@ -14,6 +14,7 @@ import (
 
 	"t2t/shared/graph"
 	"t2t/shared/keyvault"
+	"t2t/shared/phase"
 	"t2t/shared/state"
 	"t2t/shared/wave"
 )
@@ -27,7 +28,7 @@ type SecretStore interface {
 
 // ErrRetryLater is wrapped by Import when some users failed for passing reasons and have attempts
 // left: the step should be delivered again later (queue redelivery), and will skip what is done.
-var ErrRetryLater = errors.New("some users hit a passing failure; retry the step later")
+var ErrRetryLater = phase.ErrRetryLater
 
 // Importer creates or matches a snapshot's users in the target tenant. It never reads the source.
 type Importer struct {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"t2t/shared/phase"
 	"t2t/shared/state"
 	"t2t/shared/wave"
 )
@@ -13,7 +14,7 @@ import (
 // the snapshot (create, match an existing account, or refuse, with the reason) from the id map and a
 // read of the target (15 destinations per request), and records the verdicts in the ledger. It writes
 // nothing to the target, the vault or the id map.
-func (im *Importer) Plan(ctx context.Context, snap *Snapshot) (wave.Counts, error) {
+func (im *Importer) Plan(ctx context.Context, snap *Snapshot) (wave.Counts, []state.IDMapping, error) {
 	scope := snap.Scope()
 	ids := make([]string, len(snap.Users))
 	for i, ex := range snap.Users {
@@ -21,14 +22,15 @@ func (im *Importer) Plan(ctx context.Context, snap *Snapshot) (wave.Counts, erro
 	}
 	mapped, err := im.Store.GetIDMaps(ctx, im.Migration, Type, ids)
 	if err != nil {
-		return wave.Counts{}, err
+		return wave.Counts{}, nil, err
 	}
 	existing, err := im.existingTargets(ctx, snap)
 	if err != nil {
-		return wave.Counts{}, err
+		return wave.Counts{}, nil, err
 	}
 	var counts wave.Counts
 	var entries []state.LedgerEntry
+	var planned []state.IDMapping
 	for _, m := range snap.Missing {
 		e := state.LedgerEntry{Key: m.Row.Source, Line: m.Row.Line, Status: wave.ObjFailed, LastError: m.Reason, TargetKey: m.Row.Destination}
 		setScope(&e, scope)
@@ -39,11 +41,17 @@ func (im *Importer) Plan(ctx context.Context, snap *Snapshot) (wave.Counts, erro
 		setScope(&e, scope)
 		e.Status, e.TargetID, e.LastError = verdict(ex, mapped, existing)
 		entries = append(entries, e)
+		switch e.Status {
+		case wave.ObjWouldCreate:
+			planned = append(planned, state.IDMapping{Type: Type, SourceID: ex.User.ID, TargetID: phase.PlannedID, Created: true, TargetKey: ex.Row.Destination})
+		case wave.ObjWouldMatch:
+			planned = append(planned, state.IDMapping{Type: Type, SourceID: ex.User.ID, TargetID: e.TargetID, TargetKey: ex.Row.Destination})
+		}
 	}
 	for _, e := range entries {
 		counts = counts.With(e.Status)
 	}
-	return counts, im.Store.PutLedgers(ctx, entries)
+	return counts, planned, im.Store.PutLedgers(ctx, entries)
 }
 
 // existingTargets reads the accounts that already hold the snapshot's destination UPNs.

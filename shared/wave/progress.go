@@ -1,60 +1,134 @@
 package wave
 
 import (
-	"fmt"
+	"sort"
 	"time"
 )
 
-// Progress is waves/<wave>/progress.json: the live summary that `t2t watch` and WaveStatus read.
-// One document per wave, updated once per chunk event (not per object), deduplicated by chunk so that
-// a redelivered event counts once.
-type Progress struct {
-	Wave       string            `json:"wave"`
-	Version    string            `json:"version"`
-	Chunks     int               `json:"chunks"`
-	ChunksDone int               `json:"chunksDone"`
-	Users      Counts            `json:"users"`
-	Completed  bool              `json:"completed"`
-	UpdatedUtc time.Time         `json:"updatedUtc"`
-	Done       map[string]Counts `json:"done,omitempty"`
+// Fact kinds: what a step records, once, when it has happened. Facts are written idempotently (the
+// same fact twice is one record) and never updated, so a wave's progress, phase completion and
+// summary are derived from them in any order they arrive.
+const (
+	FactPlan  = "plan"  // a phase's start: how many export parts it has
+	FactPart  = "part"  // an export part done: how many import chunks it queued
+	FactChunk = "chunk" // an import chunk settled: its tallies
+)
+
+// Fact is one record of the chunks table.
+type Fact struct {
+	Phase  string `json:"Phase"`
+	Kind   string `json:"Kind"`
+	Index  int    `json:"Index"`  // part or chunk number (0 for plan)
+	Parts  int    `json:"Parts"`  // plan: export parts of the phase
+	Chunks int    `json:"Chunks"` // part: import chunks it queued
+	Counts
 }
 
-// Apply folds one event of the wave's current version into the summary; it reports false when the
-// event changes nothing (a duplicate or late delivery), so the caller can skip the write. An event of
-// another version than the summary's starts the summary over only when it is that version's start.
-func (p *Progress) Apply(ev Event) bool {
-	if p.Done == nil {
-		p.Done = map[string]Counts{}
+// PhaseProgress is how far one phase got, derived from its facts.
+type PhaseProgress struct {
+	Started    bool   `json:"started"`
+	Parts      int    `json:"parts"`
+	PartsDone  int    `json:"partsDone"`
+	Chunks     int    `json:"chunks"` // declared by the parts done so far
+	ChunksDone int    `json:"chunksDone"`
+	Counts     Counts `json:"counts"`
+}
+
+// Complete reports whether every export part is done and every chunk they queued has settled.
+func (p PhaseProgress) Complete() bool {
+	return p.Started && p.PartsDone >= p.Parts && p.ChunksDone >= p.Chunks
+}
+
+// Summarize derives each phase's progress from facts. Duplicates count once; order does not matter.
+func Summarize(facts []Fact) map[string]*PhaseProgress {
+	out := map[string]*PhaseProgress{}
+	seen := map[[3]any]bool{}
+	for _, f := range facts {
+		key := [3]any{f.Phase, f.Kind, f.Index}
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		p := out[f.Phase]
+		if p == nil {
+			p = &PhaseProgress{}
+			out[f.Phase] = p
+		}
+		switch f.Kind {
+		case FactPlan:
+			p.Started, p.Parts = true, f.Parts
+		case FactPart:
+			p.PartsDone++
+			p.Chunks += f.Chunks
+		case FactChunk:
+			p.ChunksDone++
+			p.Counts = p.Counts.Add(f.Counts)
+		}
 	}
-	if ev.Version != p.Version {
-		if ev.Kind != EventWaveStarted {
-			return false
-		}
-		*p = Progress{Wave: ev.Wave, Version: ev.Version, Chunks: ev.Chunks, Done: map[string]Counts{}, UpdatedUtc: ev.Utc}
-		return true
+	return out
+}
+
+// Event kinds on the progress queue. Each event states a fact (chunk 17 of phase X in version V
+// settled with these counts), never an amount to add, so that a lost, late or repeated event is
+// harmless: the summary is re-derived from the facts table.
+const (
+	EventWaveStarted   = "wave.started"
+	EventPhaseStarted  = "phase.started"
+	EventChunkSettled  = "chunk.settled"
+	EventPhaseSettled  = "phase.settled"
+	EventWaveCompleted = "wave.completed"
+)
+
+// Event is a message on the progress queue.
+type Event struct {
+	Kind    string    `json:"kind"`
+	Wave    string    `json:"wave"`
+	Version string    `json:"version"`
+	Phase   string    `json:"phase,omitempty"`
+	Chunk   int       `json:"chunk,omitempty"`
+	Counts  *Counts   `json:"counts,omitempty"`
+	Status  string    `json:"status,omitempty"`
+	Utc     time.Time `json:"utc"`
+}
+
+// Progress is waves/<wave>/progress.json and what `t2t watch` and WaveStatus show: the live summary
+// of one version, derived from the facts table (never incremented per event).
+type Progress struct {
+	Wave       string                    `json:"wave"`
+	Version    string                    `json:"version"`
+	Status     string                    `json:"status"`
+	Completed  bool                      `json:"completed"`
+	Phases     map[string]*PhaseProgress `json:"phases"`
+	Totals     Counts                    `json:"totals"`
+	UpdatedUtc time.Time                 `json:"updatedUtc"`
+}
+
+// NewProgress builds the summary of a version from its facts and the manifest's status.
+func NewProgress(m *Manifest, facts []Fact, now time.Time) *Progress {
+	p := &Progress{Wave: m.Wave, Version: VersionOf(m), Status: m.Status, Phases: Summarize(facts), UpdatedUtc: now}
+	p.Completed = m.Status != StatusRunning
+	for _, ph := range p.Phases {
+		p.Totals = p.Totals.Add(ph.Counts)
 	}
-	switch ev.Kind {
-	case EventWaveStarted:
-		return false // a redelivered or late start of this version: keep what was counted since
-	case EventChunkDone:
-		key := fmt.Sprintf("%s-%05d", ev.Phase, ev.Chunk)
-		if _, seen := p.Done[key]; seen {
-			return false
+	return p
+}
+
+// PhaseNames returns the summary's phases in the given order, then any others alphabetically.
+func (p *Progress) PhaseNames(order []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, n := range order {
+		if _, ok := p.Phases[n]; ok {
+			out = append(out, n)
+			seen[n] = true
 		}
-		p.Done[key] = ev.Counts
-		p.ChunksDone = len(p.Done)
-		p.Users = p.Users.Add(ev.Counts)
-		if ev.Chunks > 0 {
-			p.Chunks = ev.Chunks
-		}
-	case EventWaveCompleted:
-		if p.Completed && p.Users == ev.Counts {
-			return false
-		}
-		p.Completed, p.Users = true, ev.Counts
-	default:
-		return false
 	}
-	p.UpdatedUtc = ev.Utc
-	return true
+	var rest []string
+	for n := range p.Phases {
+		if !seen[n] {
+			rest = append(rest, n)
+		}
+	}
+	sort.Strings(rest)
+	return append(out, rest...)
 }

@@ -8,23 +8,28 @@ import (
 	"path"
 	"strings"
 	"time"
-
-	"t2t/shared/mapping"
 )
 
-// ChunkSize is how many users one import step handles (a chunk): small enough that an invocation
+// ChunkSize is how many objects one import step handles (a chunk): small enough that an invocation
 // takes seconds, and the size of a Graph $batch and of a members@odata.bind request.
 const ChunkSize = 20
 
-// ExportChunks is how many chunks one export step reads: exports are cheap reads (15 users per
-// request), so fewer, larger export steps reach the write-bound imports sooner.
+// ExportChunks is how many chunks of rows one users export part reads: exports are cheap reads (15
+// users per request), so fewer, larger export steps reach the write-bound imports sooner.
 const ExportChunks = 5
 
-// Phase names.
+// PartRows is how many mapping rows one users export part covers (and one rows blob holds).
+const PartRows = ChunkSize * ExportChunks
+
+// Step operations. A phase runs start (find its scope, queue its export parts), export (one part:
+// source to snapshot chunks) and import (one chunk: snapshot to target); the wave runs finalize once
+// every phase has settled, and rollback on request.
 const (
-	PhaseExportUsers = "export.users"
-	PhaseImportUsers = "import.users"
-	PhaseFinalize    = "finalize"
+	OpStart    = "start"
+	OpExport   = "export"
+	OpImport   = "import"
+	OpFinalize = "finalize"
+	OpRollback = "rollback"
 )
 
 // Wave statuses.
@@ -33,20 +38,34 @@ const (
 	StatusCompleted           = "Completed"
 	StatusCompletedWithErrors = "CompletedWithErrors"
 	StatusRejected            = "Rejected" // the file as a whole was unusable; see errors.csv
+	StatusSkipped             = "Skipped"  // a phase the wave's options left out
 )
 
-// Object statuses in the ledger.
+// Object statuses in the ledger. Settled statuses are final for a wave: Created, Matched, Skipped,
+// Pending (waits for objects a later wave migrates) and Failed (with a reason).
 const (
 	ObjCreating = "Creating" // intent recorded, create sent or about to be
 	ObjCreated  = "Created"
 	ObjMatched  = "Matched"
+	ObjSkipped  = "Skipped"
+	ObjPending  = "Pending"
 	ObjFailed   = "Failed"
 	// A dry run's verdicts: what the import would do.
 	ObjWouldCreate = "WouldCreate"
 	ObjWouldMatch  = "WouldMatch"
 )
 
-// Manifest is waves/<wave>/wave.json: what the wave is and how far it got.
+// Settled reports whether a ledger status is final for the wave.
+func Settled(status string) bool {
+	switch status {
+	case ObjCreated, ObjMatched, ObjSkipped, ObjPending, ObjFailed, ObjWouldCreate, ObjWouldMatch:
+		return true
+	}
+	return false
+}
+
+// Manifest is waves/<wave>/wave.json: what the wave is and how far it got. It stays small: the rows
+// live in rows blobs (RowsPath) that steps read by reference.
 type Manifest struct {
 	Wave           string    `json:"wave"`
 	MigrationID    string    `json:"migrationId"`
@@ -60,9 +79,11 @@ type Manifest struct {
 	Status         string    `json:"status"`
 	// DryRun waves validate and plan (whatif.csv) and write nothing to the target.
 	DryRun      bool              `json:"dryRun"`
+	Options     Options           `json:"options"`
 	TotalRows   int               `json:"totalRows"`
 	InvalidRows int               `json:"invalidRows"`
-	Rows        []mapping.Row     `json:"rows"`
+	ValidRows   int               `json:"validRows"`
+	Parts       int               `json:"parts"` // rows blobs (PartRows rows each)
 	Chunks      int               `json:"chunks"`
 	Phases      map[string]*Phase `json:"phases"`
 }
@@ -75,64 +96,49 @@ type Phase struct {
 }
 
 // Step is a message on the steps queue: a reference to work, never object bodies (a queue message
-// holds 64 KiB at most). Export steps carry their rows' keys; import steps find theirs in the export
-// snapshot.
+// holds 64 KiB at most). Phase names a registered phase; finalize and a wave-level rollback carry none.
 type Step struct {
 	Wave string `json:"wave"`
 	// Version is the first 12 hex digits of the mapping file's SHA-256: a changed file restarts the
-	// wave under a new version, and chunk completion is counted per version.
-	Version string        `json:"version"`
-	DryRun  bool          `json:"dryRun,omitempty"`
-	Phase   string        `json:"phase"`
-	Chunk   int           `json:"chunk"`
-	Chunks  int           `json:"chunks"`
-	Rows    []mapping.Row `json:"rows,omitempty"`
+	// wave under a new version, and completion is counted per version.
+	Version string `json:"version"`
+	DryRun  bool   `json:"dryRun,omitempty"`
+	Op      string `json:"op"`
+	Phase   string `json:"phase,omitempty"`
+	Part    int    `json:"part,omitempty"`
+	Chunk   int    `json:"chunk,omitempty"`
 }
 
-// Validate checks a decoded step before any work is done with it.
+// Validate checks a decoded step's shape before any work is done with it; whether its phase exists
+// is the registry's business.
 func (s Step) Validate() error {
 	if err := CheckID(s.Wave); err != nil {
 		return err
 	}
-	switch s.Phase {
-	case PhaseExportUsers:
-		if len(s.Rows) == 0 || len(s.Rows) > ChunkSize*ExportChunks {
-			return fmt.Errorf("step %s/%d: %d rows, want 1 to %d", s.Phase, s.Chunk, len(s.Rows), ChunkSize*ExportChunks)
+	switch s.Op {
+	case OpStart, OpExport, OpImport:
+		if s.Phase == "" || s.Version == "" {
+			return fmt.Errorf("step %s of wave %s needs a phase and a version", s.Op, s.Wave)
 		}
-	case PhaseImportUsers, PhaseFinalize:
+	case OpFinalize:
+		if s.Version == "" {
+			return fmt.Errorf("finalize step of wave %s has no version", s.Wave)
+		}
+	case OpRollback:
 	default:
-		return fmt.Errorf("step of wave %s: unknown phase %q", s.Wave, s.Phase)
+		return fmt.Errorf("step of wave %s: unknown operation %q", s.Wave, s.Op)
 	}
-	if s.Chunk < 0 || s.Chunks < 0 || (s.Chunks > 0 && s.Chunk >= s.Chunks) {
-		return fmt.Errorf("step %s/%d: chunk out of range 0..%d", s.Phase, s.Chunk, s.Chunks)
+	if s.Part < 0 || s.Chunk < 0 {
+		return fmt.Errorf("step %s/%s of wave %s: negative part or chunk", s.Op, s.Phase, s.Wave)
 	}
 	return nil
 }
 
-// Chunks is how many chunks (import steps) rows make.
-func Chunks(rows int) int { return (rows + ChunkSize - 1) / ChunkSize }
+// Chunks is how many chunks of ChunkSize n objects make.
+func Chunks(n int) int { return (n + ChunkSize - 1) / ChunkSize }
 
-// ExportSteps splits rows into export steps of up to ExportChunks chunks. Each step's Chunk is the
-// first chunk it covers and Chunks the wave's total, so chunk numbers are the same in every phase.
-func ExportSteps(waveID, version string, rows []mapping.Row) []Step {
-	n, per := Chunks(len(rows)), ChunkSize*ExportChunks
-	var steps []Step
-	for start := 0; start < len(rows); start += per {
-		steps = append(steps, Step{Wave: waveID, Version: version, Phase: PhaseExportUsers, Chunk: start / ChunkSize,
-			Chunks: n, Rows: rows[start:min(start+per, len(rows))]})
-	}
-	return steps
-}
-
-// SplitRows cuts an export step's rows into its chunks, numbered from the step's Chunk.
-func (s Step) SplitRows() map[int][]mapping.Row {
-	out := map[int][]mapping.Row{}
-	for i, r := range s.Rows {
-		c := s.Chunk + i/ChunkSize
-		out[c] = append(out[c], r)
-	}
-	return out
-}
+// Parts is how many users export parts n rows make.
+func Parts(n int) int { return (n + PartRows - 1) / PartRows }
 
 // Blob metadata keys a mapping file may carry, set by the CLI and read by WaveStart:
 // RetryMetadataKey (`t2t retry`) runs an unchanged file again as a new version; DryRunMetadataKey
@@ -151,21 +157,27 @@ func VersionOf(m *Manifest) string {
 	return m.ContentSHA256[:12]
 }
 
-// Counts tallies object outcomes.
+// Counts tallies object outcomes of one phase (or, added up, of a wave).
 type Counts struct {
 	Created int `json:"created"`
 	Matched int `json:"matched"`
+	Skipped int `json:"skipped"`
+	Pending int `json:"pending"`
 	Failed  int `json:"failed"`
 }
 
-// With returns the tally with one more object of the given ledger status (anything but Created or
-// Matched counts as Failed; a dry run's WouldCreate and WouldMatch count as Created and Matched).
+// With returns the tally with one more object of the given ledger status (a dry run's WouldCreate and
+// WouldMatch count as Created and Matched; anything unsettled counts as Failed).
 func (c Counts) With(status string) Counts {
 	switch status {
 	case ObjCreated, ObjWouldCreate:
 		c.Created++
 	case ObjMatched, ObjWouldMatch:
 		c.Matched++
+	case ObjSkipped:
+		c.Skipped++
+	case ObjPending:
+		c.Pending++
 	default:
 		c.Failed++
 	}
@@ -174,26 +186,20 @@ func (c Counts) With(status string) Counts {
 
 // Add returns the sum of two tallies.
 func (c Counts) Add(o Counts) Counts {
-	return Counts{Created: c.Created + o.Created, Matched: c.Matched + o.Matched, Failed: c.Failed + o.Failed}
+	return Counts{Created: c.Created + o.Created, Matched: c.Matched + o.Matched, Skipped: c.Skipped + o.Skipped,
+		Pending: c.Pending + o.Pending, Failed: c.Failed + o.Failed}
 }
 
-// Event kinds on the progress queue.
-const (
-	EventWaveStarted   = "wave.started"
-	EventChunkDone     = "chunk.done"
-	EventWaveCompleted = "wave.completed"
-)
+// Total is how many objects the tally counts.
+func (c Counts) Total() int { return c.Created + c.Matched + c.Skipped + c.Pending + c.Failed }
 
-// Event is a message on the progress queue.
-type Event struct {
-	Kind    string    `json:"kind"`
-	Wave    string    `json:"wave"`
-	Version string    `json:"version"`
-	Phase   string    `json:"phase,omitempty"`
-	Chunk   int       `json:"chunk"`
-	Chunks  int       `json:"chunks,omitempty"`
-	Counts  Counts    `json:"counts"`
-	Utc     time.Time `json:"utc"`
+// Sum adds up per-phase tallies.
+func Sum(byPhase map[string]Counts) Counts {
+	var t Counts
+	for _, c := range byPhase {
+		t = t.Add(c)
+	}
+	return t
 }
 
 // ErrBadID is wrapped when a wave id cannot be used.
@@ -253,6 +259,16 @@ type Current struct {
 	Version string `json:"version"`
 }
 
-func ExportPath(id, version string, chunk int) string {
-	return fmt.Sprintf("%s/export/%s/users/%05d.json", id, version, chunk)
+// ExportPath is the snapshot of one chunk of a phase's export.
+func ExportPath(id, version, phase string, chunk int) string {
+	return fmt.Sprintf("%s/export/%s/%s/%05d.json", id, version, phase, chunk)
 }
+
+// RowsPath is the blob holding one users export part's mapping rows (PartRows of them), so that steps
+// read their rows by reference and wave.json stays small.
+func RowsPath(id, version string, part int) string {
+	return fmt.Sprintf("%s/rows/%s/%05d.json", id, version, part)
+}
+
+// RollbackPath is the report of the wave's rollback (or of its dry run).
+func RollbackPath(id string) string { return id + "/rollback.json" }

@@ -2,10 +2,8 @@ package wave
 
 import (
 	"errors"
-	"fmt"
+	"math/rand/v2"
 	"testing"
-
-	"t2t/shared/mapping"
 )
 
 func TestIDFromBlob(t *testing.T) {
@@ -28,72 +26,105 @@ func TestIDFromBlob(t *testing.T) {
 	}
 }
 
-func TestExportStepsCoverChunksOfTwenty(t *testing.T) {
-	var rows []mapping.Row
-	for i := 0; i < 245; i++ {
-		rows = append(rows, mapping.Row{Line: i + 2, Source: fmt.Sprintf("u%d@s.example", i), Destination: fmt.Sprintf("u%d@t.example", i)})
+func TestStepValidate(t *testing.T) {
+	good := []Step{
+		{Wave: "w", Version: "v", Op: OpStart, Phase: "users"},
+		{Wave: "w", Version: "v", Op: OpExport, Phase: "users", Part: 3},
+		{Wave: "w", Version: "v", Op: OpImport, Phase: "groups", Chunk: 17},
+		{Wave: "w", Version: "v", Op: OpFinalize},
+		{Wave: "w", Op: OpRollback},
 	}
-	steps := ExportSteps("w", "abc", rows)
-	if len(steps) != 3 || len(steps[0].Rows) != 100 || len(steps[2].Rows) != 45 {
-		t.Fatalf("export steps: %d, sizes %d/%d", len(steps), len(steps[0].Rows), len(steps[len(steps)-1].Rows))
-	}
-	seen := map[int]int{}
-	for i, s := range steps {
-		if s.Chunk != i*ExportChunks || s.Chunks != 13 || s.Version != "abc" {
-			t.Errorf("step %d = chunk %d of %d, version %s", i, s.Chunk, s.Chunks, s.Version)
-		}
+	for _, s := range good {
 		if err := s.Validate(); err != nil {
-			t.Errorf("step %d invalid: %v", i, err)
+			t.Errorf("Validate(%+v) = %v", s, err)
 		}
-		for c, part := range s.SplitRows() {
-			if len(part) > ChunkSize {
-				t.Errorf("chunk %d has %d rows", c, len(part))
-			}
-			seen[c] += len(part)
-		}
-	}
-	if len(seen) != 13 || seen[12] != 5 || seen[0] != 20 {
-		t.Errorf("chunks covered: %v", seen)
 	}
 	bad := []Step{
-		{Wave: "w", Phase: "nope"},
-		{Wave: "W!", Phase: PhaseFinalize},
-		{Wave: "w", Phase: PhaseExportUsers},
-		{Wave: "w", Phase: PhaseImportUsers, Chunk: 3, Chunks: 3},
+		{Wave: "w", Version: "v", Op: "nope", Phase: "users"},
+		{Wave: "W!", Version: "v", Op: OpFinalize},
+		{Wave: "w", Version: "v", Op: OpImport},
+		{Wave: "w", Op: OpImport, Phase: "users"},
+		{Wave: "w", Version: "v", Op: OpImport, Phase: "users", Chunk: -1},
+		{Wave: "w", Op: OpFinalize},
 	}
 	for _, s := range bad {
 		if s.Validate() == nil {
 			t.Errorf("Validate accepted %+v", s)
 		}
 	}
+	if Parts(245) != 3 || Chunks(245) != 13 || Parts(0) != 0 {
+		t.Errorf("Parts(245)=%d Chunks(245)=%d", Parts(245), Chunks(245))
+	}
 }
 
-func TestProgressApplyCountsEachChunkOnce(t *testing.T) {
-	var p Progress
-	events := []Event{
-		{Kind: EventWaveStarted, Wave: "w", Version: "v1", Chunks: 2},
-		{Kind: EventChunkDone, Wave: "w", Version: "v1", Phase: PhaseImportUsers, Chunk: 0, Chunks: 2, Counts: Counts{Created: 18, Matched: 1, Failed: 1}},
-		{Kind: EventChunkDone, Wave: "w", Version: "v1", Phase: PhaseImportUsers, Chunk: 0, Chunks: 2, Counts: Counts{Created: 18, Matched: 1, Failed: 1}},
-		{Kind: EventWaveStarted, Wave: "w", Version: "v1", Chunks: 2},                                                              // late redelivery: must not reset
-		{Kind: EventChunkDone, Wave: "w", Version: "v0", Phase: PhaseImportUsers, Chunk: 1, Chunks: 2, Counts: Counts{Created: 9}}, // older file
-		{Kind: EventChunkDone, Wave: "w", Version: "v1", Phase: PhaseImportUsers, Chunk: 1, Chunks: 2, Counts: Counts{Created: 5}},
-	}
-	changed := 0
-	for _, ev := range events {
-		if p.Apply(ev) {
-			changed++
+// TestSummarizeIsOrderProof delivers a wave's facts shuffled, duplicated and partly missing, and
+// checks that the summary always equals the one derived from the facts once each, in order.
+func TestSummarizeIsOrderProof(t *testing.T) {
+	facts := []Fact{{Phase: "users", Kind: FactPlan, Parts: 2}}
+	want := Counts{}
+	for part := 0; part < 2; part++ {
+		facts = append(facts, Fact{Phase: "users", Kind: FactPart, Index: part, Chunks: 5})
+		for c := 0; c < 5; c++ {
+			n := Counts{Created: 18 - c, Matched: c, Failed: 2}
+			want = want.Add(n)
+			facts = append(facts, Fact{Phase: "users", Kind: FactChunk, Index: part*5 + c, Counts: n})
 		}
 	}
-	if changed != 3 {
-		t.Errorf("%d events changed the summary, want 3 (one duplicate)", changed)
+	facts = append(facts, Fact{Phase: "groups", Kind: FactPlan, Parts: 0})
+	rng := rand.New(rand.NewPCG(1, 2))
+	for trial := 0; trial < 50; trial++ {
+		var got []Fact
+		for _, f := range facts {
+			for n := rng.IntN(3) + 1; n > 0; n-- { // each fact delivered one to three times
+				got = append(got, f)
+			}
+		}
+		rng.Shuffle(len(got), func(i, j int) { got[i], got[j] = got[j], got[i] })
+		sum := Summarize(got)
+		u := sum["users"]
+		if u == nil || !u.Complete() || u.Counts != want || u.ChunksDone != 10 || u.Chunks != 10 || u.PartsDone != 2 {
+			t.Fatalf("trial %d: users = %+v, want complete with %+v", trial, u, want)
+		}
+		if g := sum["groups"]; g == nil || !g.Complete() {
+			t.Fatalf("trial %d: an empty phase must be complete: %+v", trial, g)
+		}
+		// Losing any one chunk fact leaves the phase incomplete, never counted twice.
+		drop := rng.IntN(len(facts)-1) + 1
+		var lossy []Fact
+		for _, f := range got {
+			if f != facts[drop] {
+				lossy = append(lossy, f)
+			}
+		}
+		if l := Summarize(lossy)["users"]; facts[drop].Phase == "users" && l != nil && l.Complete() {
+			t.Fatalf("trial %d: lost fact %+v but the phase looks complete: %+v", trial, facts[drop], l)
+		}
 	}
-	if p.ChunksDone != 2 || p.Users != (Counts{Created: 23, Matched: 1, Failed: 1}) {
-		t.Errorf("progress = %+v", p)
+}
+
+func TestParseOptions(t *testing.T) {
+	meta := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	known := []string{"users", "groups", "conditionalAccess"}
+	o, err := ParseOptions(meta(map[string]string{PhasesMetadataKey: "groups, users,groups", CAStateMetadataKey: "reportOnly",
+		DomainsMetadataKey: "Contoso.example=Fabrikam.example"}), "x.example=y.example", known)
+	if err != nil || len(o.Phases) != 2 || o.Phases[0] != "groups" || o.CAState != CAReportOnly ||
+		o.DomainMap["contoso.example"] != "fabrikam.example" || len(o.DomainMap) != 1 {
+		t.Errorf("options = %+v, %v", o, err)
 	}
-	if !p.Apply(Event{Kind: EventWaveCompleted, Wave: "w", Version: "v1", Counts: p.Users}) || !p.Completed {
-		t.Error("wave.completed did not complete the summary")
+	if !o.Runs("users") || o.Runs("conditionalAccess") {
+		t.Errorf("Runs: %+v", o)
 	}
-	if !p.Apply(Event{Kind: EventWaveStarted, Wave: "w", Version: "v2", Chunks: 1}) || p.Completed || p.ChunksDone != 0 || p.Version != "v2" {
-		t.Errorf("a new version's start should begin a new summary: %+v", p)
+	o, err = ParseOptions(meta(nil), "a.example=b.example", known)
+	if err != nil || o.CAState != CADisabled || o.DomainMap["a.example"] != "b.example" || !o.Runs("conditionalAccess") {
+		t.Errorf("defaults = %+v, %v", o, err)
+	}
+	for _, bad := range []map[string]string{
+		{PhasesMetadataKey: "users,mailboxes"},
+		{CAStateMetadataKey: "enabled"},
+		{DomainsMetadataKey: "contoso.example"},
+	} {
+		if _, err := ParseOptions(meta(bad), "", known); err == nil {
+			t.Errorf("ParseOptions(%v) accepted", bad)
+		}
 	}
 }

@@ -1,0 +1,136 @@
+// Package phase is the seam every migration phase plugs into. A phase (users, groups, conditional
+// access, ...) is one package implementing Phase and one line in the registry (package phases); step
+// dispatch, completion, progress, reports, MigrationState and poison handling go through a Registry
+// and never name a phase.
+//
+// A phase runs per wave version as: start (Parts: how many export parts its scope needs), export
+// (one part: reads the source, never the target, and writes snapshot chunks), import (one chunk: reads
+// the snapshot and the target, never the source, and converges, ledgered per chunk), or plan instead
+// of import in a dry run (a verdict per object, no target write). A phase starts when every phase it
+// runs after has settled, which is derived from facts written once per part and chunk (see
+// wave.Fact), so duplicate, late and concurrent deliveries change nothing.
+package phase
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"t2t/shared/graph"
+	"t2t/shared/state"
+	"t2t/shared/wave"
+)
+
+// Phase is one kind of object a wave migrates. Every method is a reconcile: safe to run twice,
+// concurrently with itself, or after a crash half-way.
+type Phase interface {
+	// Name is the phase's name in steps, the ledger, the id map, reports and options.
+	Name() string
+	// After names the phases whose objects must all be settled before this one starts.
+	After() []string
+	// Parts says how many export parts the phase's scope needs in this wave; 0 means nothing to do.
+	Parts(ctx context.Context, env *Env) (int, error)
+	// Export runs one export part: it reads the source tenant (and earlier phases' snapshots), writes
+	// snapshot chunks with env.PutSnapshot, and returns the chunk numbers it wrote. The same part must
+	// always yield the same chunks.
+	Export(ctx context.Context, env *Env, part int) ([]int, error)
+	// Import converges one chunk in the target from its snapshot and returns its tallies. It returns an
+	// error wrapping ErrRetryLater when some objects should be tried again on a later delivery.
+	Import(ctx context.Context, env *Env, chunk int) (wave.Counts, error)
+	// Plan is Import's dry run: a verdict per object in the ledger, nothing written to the target.
+	Plan(ctx context.Context, env *Env, chunk int) (wave.Counts, error)
+	// Rollback deletes one object t2t created (m.Created is true), unless it changed since; it
+	// returns ErrChanged for an object it left alone, and treats an object already gone as deleted.
+	Rollback(ctx context.Context, env *Env, m state.IDMapping) error
+}
+
+// Keyed is implemented by phases that know their objects before export (users know their rows), so
+// that a poisoned export part can still record each object as failed.
+type Keyed interface {
+	PartKeys(ctx context.Context, env *Env, part int) (map[int][]Key, error)
+}
+
+// ChunkKeyed is implemented by phases that can list a chunk's objects from its snapshot, so that a
+// poisoned import chunk records every unfinished object as failed.
+type ChunkKeyed interface {
+	ChunkKeys(ctx context.Context, env *Env, chunk int) ([]Key, error)
+}
+
+// ManualSteps is implemented by phases that know what an administrator must do by hand after them.
+type ManualSteps interface {
+	ManualSteps(env *Env, counts wave.Counts) []string
+}
+
+// Key names one object of a chunk, for ledger entries made without its snapshot.
+type Key struct {
+	Key       string
+	Name      string
+	Line      int
+	SourceID  string
+	TargetKey string
+}
+
+// Errors a phase returns to steer the step.
+var (
+	// ErrRetryLater: some objects hit a passing failure; redeliver the step later.
+	ErrRetryLater = errors.New("some objects hit a passing failure; retry the step later")
+	// ErrTerminal: the step can never succeed (malformed, unknown phase); record it once, do not
+	// redeliver.
+	ErrTerminal = errors.New("terminal step error")
+	// ErrChanged: rollback left an object alone because it changed since t2t created it.
+	ErrChanged = errors.New("changed since t2t created it")
+)
+
+// Terminal wraps err as a terminal step error.
+func Terminal(err error) error { return fmt.Errorf("%w: %w", ErrTerminal, err) }
+
+// Env is what a phase step works with. Source is nil during import and Target nil during export:
+// export never writes the target and import never reads the source.
+type Env struct {
+	Store     *state.Store
+	Source    *graph.Client
+	Target    *graph.Client
+	Vault     SecretStore // nil: temporary passwords are not kept
+	Migration string      // the source→target pair; id map partitions are per migration
+	Wave      string
+	Version   string
+	DryRun    bool
+	Options   wave.Options
+	// Manifest returns the wave's manifest (read once per step, on first use).
+	Manifest func(ctx context.Context) (*wave.Manifest, error)
+	// MaxAttempts bounds tries of one object against passing failures before it is marked Failed.
+	MaxAttempts int
+	Logf        func(format string, args ...any)
+}
+
+// SecretStore keeps secrets (Key Vault). Put adds a version; Get returns the latest or an error
+// wrapping keyvault.ErrNotFound.
+type SecretStore interface {
+	Put(ctx context.Context, name, value string) error
+	Get(ctx context.Context, name string) (string, error)
+}
+
+// Scope is the ledger partition of one chunk of the phase.
+func (e *Env) Scope(phase string, chunk int) state.Scope {
+	return state.Scope{Wave: e.Wave, Version: e.Version, Phase: phase, Chunk: chunk}
+}
+
+// PutSnapshot writes one chunk of a phase's export.
+func (e *Env) PutSnapshot(ctx context.Context, phase string, chunk int, v any) error {
+	_, err := e.Store.PutJSON(ctx, wave.ExportPath(e.Wave, e.Version, phase, chunk), v, state.Cond{})
+	return err
+}
+
+// GetSnapshot reads one chunk of a phase's export.
+func (e *Env) GetSnapshot(ctx context.Context, phase string, chunk int, v any) error {
+	if _, err := e.Store.GetJSON(ctx, wave.ExportPath(e.Wave, e.Version, phase, chunk), v); err != nil {
+		return fmt.Errorf("reading the %s snapshot of chunk %d: %w", phase, chunk, err)
+	}
+	return nil
+}
+
+func (e *Env) logf(format string, args ...any) {
+	if e.Logf != nil {
+		e.Logf(format, args...)
+	}
+}

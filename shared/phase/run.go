@@ -1,0 +1,276 @@
+package phase
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"t2t/shared/state"
+	"t2t/shared/wave"
+)
+
+// Registry is the ordered list of phases (dependency order: a phase comes after those it runs after).
+type Registry []Phase
+
+// Lookup finds a phase by name.
+func (r Registry) Lookup(name string) (Phase, bool) {
+	for _, p := range r {
+		if p.Name() == name {
+			return p, true
+		}
+	}
+	return nil, false
+}
+
+// Names lists the phases in registry order.
+func (r Registry) Names() []string {
+	out := make([]string, len(r))
+	for i, p := range r {
+		out[i] = p.Name()
+	}
+	return out
+}
+
+// Check verifies that every After names a registered phase listed earlier (no cycles, no typos).
+func (r Registry) Check() error {
+	seen := map[string]bool{}
+	for _, p := range r {
+		for _, a := range p.After() {
+			if !seen[a] {
+				return fmt.Errorf("phase %s runs after %q, which is not registered before it", p.Name(), a)
+			}
+		}
+		if seen[p.Name()] {
+			return fmt.Errorf("phase %s registered twice", p.Name())
+		}
+		seen[p.Name()] = true
+	}
+	return nil
+}
+
+// Emit queues a message on an output binding ("steps" or "progress"); messages are sent only when
+// the invocation succeeds.
+type Emit func(queue string, v any)
+
+// Ready lists the phases that should start now: selected, not started, and every phase they run after
+// settled (or not selected).
+func (r Registry) Ready(opts wave.Options, sum map[string]*wave.PhaseProgress) []string {
+	done := func(n string) bool { return !opts.Runs(n) || sum[n] != nil && sum[n].Complete() }
+	var out []string
+	for _, p := range r {
+		if !opts.Runs(p.Name()) || sum[p.Name()] != nil && sum[p.Name()].Started {
+			continue
+		}
+		if !slices.ContainsFunc(p.After(), func(a string) bool { return !done(a) }) {
+			out = append(out, p.Name())
+		}
+	}
+	return out
+}
+
+// AllSettled reports whether every selected phase has settled.
+func (r Registry) AllSettled(opts wave.Options, sum map[string]*wave.PhaseProgress) bool {
+	for _, p := range r {
+		if opts.Runs(p.Name()) && (sum[p.Name()] == nil || !sum[p.Name()].Complete()) {
+			return false
+		}
+	}
+	return true
+}
+
+func (env *Env) step(op, phase string) wave.Step {
+	return wave.Step{Wave: env.Wave, Version: env.Version, DryRun: env.DryRun, Op: op, Phase: phase}
+}
+
+func (env *Env) event(kind, phase string) wave.Event {
+	return wave.Event{Kind: kind, Wave: env.Wave, Version: env.Version, Phase: phase, Utc: time.Now().UTC()}
+}
+
+// Start finds a phase's scope and queues its export parts; a phase with nothing to do settles at once.
+func (r Registry) Start(ctx context.Context, env *Env, p Phase, emit Emit) error {
+	parts, err := p.Parts(ctx, env)
+	if err != nil {
+		return fmt.Errorf("finding the scope of %s: %w", p.Name(), err)
+	}
+	if err := env.Store.PutFact(ctx, env.Wave, env.Version, wave.Fact{Phase: p.Name(), Kind: wave.FactPlan, Parts: parts}); err != nil {
+		return err
+	}
+	emit("progress", env.event(wave.EventPhaseStarted, p.Name()))
+	for i := range parts {
+		s := env.step(wave.OpExport, p.Name())
+		s.Part = i
+		emit("steps", s)
+	}
+	env.logf("wave %s: phase %s started with %d export parts", env.Wave, p.Name(), parts)
+	if parts == 0 {
+		return r.Settle(ctx, env, p.Name(), emit)
+	}
+	return nil
+}
+
+// Export runs one export part and queues the import of each chunk it wrote.
+func (r Registry) Export(ctx context.Context, env *Env, p Phase, part int, emit Emit) error {
+	chunks, err := p.Export(ctx, env, part)
+	if err != nil {
+		return fmt.Errorf("exporting part %d of %s: %w", part, p.Name(), err)
+	}
+	return r.partDone(ctx, env, p.Name(), part, chunks, emit)
+}
+
+func (r Registry) partDone(ctx context.Context, env *Env, phase string, part int, chunks []int, emit Emit) error {
+	for _, c := range chunks {
+		s := env.step(wave.OpImport, phase)
+		s.Chunk = c
+		emit("steps", s)
+	}
+	if err := env.Store.PutFact(ctx, env.Wave, env.Version, wave.Fact{Phase: phase, Kind: wave.FactPart, Index: part, Chunks: len(chunks)}); err != nil {
+		return err
+	}
+	if len(chunks) == 0 {
+		return r.Settle(ctx, env, phase, emit)
+	}
+	return nil
+}
+
+// Import converges one chunk (or plans it, in a dry run) and records it as settled.
+func (r Registry) Import(ctx context.Context, env *Env, p Phase, chunk int, emit Emit) error {
+	run := p.Import
+	if env.DryRun {
+		run = p.Plan
+	}
+	counts, err := run(ctx, env, chunk)
+	if err != nil {
+		return err // ErrRetryLater included: the queue redelivers after its visibility timeout
+	}
+	env.logf("wave %s %s chunk %d: %d created, %d matched, %d skipped, %d pending, %d failed", env.Wave, p.Name(), chunk,
+		counts.Created, counts.Matched, counts.Skipped, counts.Pending, counts.Failed)
+	return r.chunkSettled(ctx, env, p.Name(), chunk, counts, emit)
+}
+
+func (r Registry) chunkSettled(ctx context.Context, env *Env, phase string, chunk int, counts wave.Counts, emit Emit) error {
+	if err := env.Store.PutFact(ctx, env.Wave, env.Version, wave.Fact{Phase: phase, Kind: wave.FactChunk, Index: chunk, Counts: counts}); err != nil {
+		return err
+	}
+	ev := env.event(wave.EventChunkSettled, phase)
+	ev.Chunk, ev.Counts = chunk, &counts
+	emit("progress", ev)
+	return r.Settle(ctx, env, phase, emit)
+}
+
+// Settle checks whether phase has settled and, if so, starts the phases that were waiting for it, or
+// queues the wave's finalize when every phase has. Our own fact is written before we count, so of
+// two chunks settling together at least one sees both; both may, and what follows is idempotent.
+func (r Registry) Settle(ctx context.Context, env *Env, phase string, emit Emit) error {
+	facts, err := env.Store.PhaseFacts(ctx, env.Wave, env.Version, phase)
+	if err != nil {
+		return err
+	}
+	if p := wave.Summarize(facts)[phase]; p == nil || !p.Complete() {
+		return nil
+	}
+	emit("progress", env.event(wave.EventPhaseSettled, phase))
+	all, err := env.Store.Facts(ctx, env.Wave, env.Version)
+	if err != nil {
+		return err
+	}
+	sum := wave.Summarize(all)
+	for _, name := range r.Ready(env.Options, sum) {
+		emit("steps", env.step(wave.OpStart, name))
+	}
+	if r.AllSettled(env.Options, sum) {
+		emit("steps", env.step(wave.OpFinalize, ""))
+	}
+	return nil
+}
+
+// poisonChunkBase numbers the chunk that records a poisoned export part of a phase whose objects are
+// not known before export, clear of the chunks export parts write.
+const poisonChunkBase = 900_000
+
+// Poison settles a step that failed on every delivery: its unfinished objects are marked Failed
+// (keeping their last error), so that the wave finishes and nothing is silently lost.
+func (r Registry) Poison(ctx context.Context, env *Env, p Phase, step wave.Step, reason string, emit Emit) error {
+	switch step.Op {
+	case wave.OpImport:
+		var keys []Key
+		if k, ok := p.(ChunkKeyed); ok {
+			var err error
+			if keys, err = k.ChunkKeys(ctx, env, step.Chunk); err != nil && !errors.Is(err, state.ErrNotFound) {
+				return err
+			}
+		}
+		counts, err := failUnfinished(ctx, env, env.Scope(p.Name(), step.Chunk), keys, reason)
+		if err != nil {
+			return err
+		}
+		return r.chunkSettled(ctx, env, p.Name(), step.Chunk, counts, emit)
+	case wave.OpExport:
+		return r.poisonPart(ctx, env, p, step.Part, reason, emit)
+	case wave.OpStart:
+		if err := env.Store.PutFact(ctx, env.Wave, env.Version, wave.Fact{Phase: p.Name(), Kind: wave.FactPlan, Parts: 1}); err != nil {
+			return err
+		}
+		return r.poisonPart(ctx, env, p, 0, reason, emit)
+	}
+	return nil
+}
+
+func (r Registry) poisonPart(ctx context.Context, env *Env, p Phase, part int, reason string, emit Emit) error {
+	chunks := map[int][]Key{poisonChunkBase + part: {{Key: fmt.Sprintf("(export part %d)", part), Name: p.Name() + " export"}}}
+	if k, ok := p.(Keyed); ok {
+		var err error
+		if chunks, err = k.PartKeys(ctx, env, part); err != nil {
+			return err
+		}
+	}
+	var written []int
+	for chunk, keys := range chunks {
+		counts, err := failUnfinished(ctx, env, env.Scope(p.Name(), chunk), keys, reason)
+		if err != nil {
+			return err
+		}
+		if err := env.Store.PutFact(ctx, env.Wave, env.Version, wave.Fact{Phase: p.Name(), Kind: wave.FactChunk, Index: chunk, Counts: counts}); err != nil {
+			return err
+		}
+		written = append(written, chunk)
+	}
+	if err := env.Store.PutFact(ctx, env.Wave, env.Version, wave.Fact{Phase: p.Name(), Kind: wave.FactPart, Index: part, Chunks: len(written)}); err != nil {
+		return err
+	}
+	return r.Settle(ctx, env, p.Name(), emit)
+}
+
+// failUnfinished marks every object of a chunk that has no settled status Failed and returns the
+// chunk's tallies. keys adds objects the ledger may not hold yet.
+func failUnfinished(ctx context.Context, env *Env, sc state.Scope, keys []Key, reason string) (wave.Counts, error) {
+	entries := map[string]state.LedgerEntry{}
+	for e, err := range env.Store.ChunkLedger(ctx, sc) {
+		if err != nil {
+			return wave.Counts{}, err
+		}
+		entries[e.Key] = e
+	}
+	for _, k := range keys {
+		if _, ok := entries[k.Key]; !ok {
+			entries[k.Key] = state.LedgerEntry{Key: k.Key, Name: k.Name, Line: k.Line, SourceID: k.SourceID, TargetKey: k.TargetKey}
+		}
+	}
+	var counts wave.Counts
+	var writes []state.LedgerEntry
+	for _, e := range entries {
+		if !wave.Settled(e.Status) {
+			e.Wave, e.Version, e.Phase, e.Chunk = sc.Wave, sc.Version, sc.Phase, sc.Chunk
+			e.Status = wave.ObjFailed
+			if e.LastError == "" {
+				e.LastError = reason
+			} else {
+				e.LastError += " (" + reason + ")"
+			}
+			writes = append(writes, e)
+		}
+		counts = counts.With(e.Status)
+	}
+	return counts, env.Store.PutLedgers(ctx, writes)
+}

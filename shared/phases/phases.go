@@ -1,0 +1,13 @@
+// Package phases is the registry: every migration phase, listed once, in dependency order (DESIGN
+// section 4). Adding a phase is one package implementing phase.Phase and one line here.
+package phases
+
+import (
+	"t2t/shared/phase"
+	"t2t/shared/users"
+)
+
+// All is every phase t2t runs, in the order a wave runs them.
+var All = phase.Registry{
+	users.Phase{},
+}
