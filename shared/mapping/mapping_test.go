@@ -128,10 +128,3 @@ func TestValidateCrossRowRules(t *testing.T) {
 		}
 	}
 }
-
-func TestErrorsCSVDefusesFormulas(t *testing.T) {
-	out := string(ErrorsCSV([]RowError{{Line: 4, Column: ColSource, Value: "=HYPERLINK(\"x\")", Reason: "bad"}}))
-	if !strings.Contains(out, "row,column,value,reason") || !strings.Contains(out, "'=HYPERLINK") {
-		t.Errorf("errors.csv = %q", out)
-	}
-}
