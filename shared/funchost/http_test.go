@@ -10,8 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"t2t/shared/funcproto"
 )
 
 func httpDo(t *testing.T, method, url, contentType, body string) (int, http.Header, string) {
@@ -70,8 +68,8 @@ func TestHTTPTrigger(t *testing.T) {
 	if err != nil || h.Method != "GET" || h.Params["tag"] != "blue" || h.Query["x"] != "1" || !strings.HasSuffix(h.URL, "/api/items/5/blue?x=1") {
 		t.Errorf("req binding %+v (%v)", h, err)
 	}
-	if got := string(req.Metadata["tag"]); got != string(funcproto.EncodeTwice("blue")) {
-		t.Errorf("Metadata.tag = %s", got)
+	if got, want := string(req.Metadata["tag"]), `"\"blue\""`; got != want { // JSON-encoded twice
+		t.Errorf("Metadata.tag = %s, want %s", got, want)
 	}
 	var post struct {
 		Data map[string]struct{ Body json.RawMessage }

@@ -3,7 +3,6 @@
 package mapping
 
 import (
-	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -40,37 +39,54 @@ func (e RowError) Error() string {
 	return fmt.Sprintf("row %d, column %s, value %q: %s", e.Line, e.Column, e.Value, e.Reason)
 }
 
-// ErrNoHeader is wrapped by Parse when the file lacks the Source and Destination columns.
-var ErrNoHeader = errors.New("the header must name the columns Source and Destination")
+// File-level errors: Parse wraps one of these when the file as a whole cannot be used, and the
+// message says why in words fit for the wave's status (it names the delimiter or encoding found).
+// Check them with errors.Is; every error Parse returns is file-level.
+var (
+	// ErrEmpty: the file has no text (zero bytes, or only a byte-order mark and white space).
+	ErrEmpty = errors.New("the file is empty")
+	// ErrNoHeader: the first line does not name the Source and Destination columns.
+	ErrNoHeader = errors.New("the header has no Source and Destination columns")
+	// ErrNoRows: the file has a header and no row that holds anything.
+	ErrNoRows = errors.New("the file has a header but no rows")
+	// ErrTooManyRows: the file has more than MaxRows rows.
+	ErrTooManyRows = fmt.Errorf("the file has more than %d rows; split it into several waves", MaxRows)
+)
 
-// Parse reads a mapping file: UTF-8 with or without BOM, CRLF or LF, quoted fields, header names in any
-// case and order, extra columns ignored. It returns the syntactically valid rows and one RowError per
-// rejected row; an error only when the file as a whole is unreadable (no header, not UTF-8, too big).
+// Parse reads a mapping file as Excel and other tools write it: UTF-8 with or without BOM, or UTF-16
+// (little- or big-endian) with BOM; comma, semicolon or tab delimited (detected from the header);
+// CRLF or LF; quoted fields; header names in any case and order, extra columns ignored. It returns
+// the syntactically valid rows and one RowError per rejected column or row, and an error only when the
+// file as a whole is unusable: it wraps ErrEncoding, ErrEmpty, ErrNoHeader, ErrNoRows or ErrTooManyRows.
 func Parse(data []byte) ([]Row, []RowError, error) {
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	if err := checkUTF8(data); err != nil {
+	text, enc, err := decode(data)
+	if err != nil {
 		return nil, nil, err
 	}
-	r := csv.NewReader(bytes.NewReader(data))
-	r.FieldsPerRecord = -1
-	r.TrimLeadingSpace = true
+	if strings.TrimSpace(text) == "" {
+		return nil, nil, ErrEmpty
+	}
+	delim, ok := detectDelimiter(text)
+	r := newReader(text, delim)
 	header, err := r.Read()
+	found := fmt.Sprintf("delimiter detected: %s; encoding: %s", delimiterName(delim), enc)
 	if err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, nil, fmt.Errorf("the file is empty: %w", ErrNoHeader)
-		}
-		return nil, nil, fmt.Errorf("reading the header: %w", err)
+		return nil, nil, fmt.Errorf("%w (%s): %w", ErrNoHeader, found, err)
+	}
+	if !ok {
+		return nil, nil, fmt.Errorf("%w (%s; columns found: %s)", ErrNoHeader, found, quoteAll(header))
 	}
 	src, dst := columnIndex(header, ColSource), columnIndex(header, ColDestination)
-	if src < 0 || dst < 0 {
-		return nil, nil, fmt.Errorf("found %q: %w", strings.Join(header, ","), ErrNoHeader)
-	}
 	var rows []Row
 	var bad []RowError
+	records, blank := 0, 0
 	for {
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
 			break
+		}
+		if records++; records > MaxRows {
+			return nil, nil, ErrTooManyRows
 		}
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
@@ -81,8 +97,10 @@ func Parse(data []byte) ([]Row, []RowError, error) {
 			return nil, nil, fmt.Errorf("reading the file: %w", err)
 		}
 		line, _ := r.FieldPos(0)
-		if len(rows)+len(bad) >= MaxRows {
-			return nil, nil, fmt.Errorf("the file has more than %d rows; split it into several waves", MaxRows)
+		if isBlank(rec) {
+			blank++
+			bad = append(bad, RowError{Line: line, Reason: "empty row"})
+			continue
 		}
 		row, errs := readRow(rec, line, src, dst)
 		if len(errs) > 0 {
@@ -91,13 +109,15 @@ func Parse(data []byte) ([]Row, []RowError, error) {
 		}
 		rows = append(rows, row)
 	}
+	if records == blank {
+		// Only empty rows (Excel writes ",," for rows that were merely formatted): nothing to migrate,
+		// and a file-level reason says so better than one "empty row" per line.
+		return nil, nil, ErrNoRows
+	}
 	return rows, bad, nil
 }
 
 func readRow(rec []string, line, src, dst int) (Row, []RowError) {
-	if isBlank(rec) {
-		return Row{}, []RowError{{Line: line, Reason: "empty row"}}
-	}
 	get := func(i int) string {
 		if i < len(rec) {
 			return strings.TrimSpace(rec[i])
@@ -133,9 +153,11 @@ func columnIndex(header []string, name string) int {
 	return -1
 }
 
-func checkUTF8(data []byte) error {
-	if !utf8Valid(data) {
-		return errors.New("the file is not UTF-8 text (save it as CSV UTF-8)")
+// quoteAll lists header fields for an error message.
+func quoteAll(fields []string) string {
+	q := make([]string, len(fields))
+	for i, f := range fields {
+		q[i] = fmt.Sprintf("%q", f)
 	}
-	return nil
+	return strings.Join(q, ", ")
 }

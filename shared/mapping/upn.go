@@ -78,5 +78,3 @@ func quoteRune(r rune) string {
 	}
 	return "'" + string(r) + "'"
 }
-
-func utf8Valid(b []byte) bool { return utf8.Valid(b) }
