@@ -146,7 +146,7 @@ func (a *App) newManifest(ctx context.Context, waveID, name, etag, digest string
 	if err != nil {
 		// The file as a whole is unusable: say so in errors.csv and stop here.
 		bad = []mapping.RowError{{Line: 1, Reason: err.Error()}}
-		m.Status, m.Phases = wave.StatusRejected, map[string]*wave.Phase{}
+		m.Status, m.Reason = wave.StatusRejected, err.Error()
 	} else if verified, err := a.verifiedDomains(ctx); err != nil {
 		if graph.IsRetryable(err) && !errors.Is(err, errNoDomains) {
 			return nil, err // the blob trigger retries
@@ -155,7 +155,7 @@ func (a *App) newManifest(ctx context.Context, waveID, name, etag, digest string
 		// errors.csv rather than end in the blob trigger's poison queue with nothing to show.
 		rows, bad = nil, []mapping.RowError{{Line: 0, Reason: "the target tenant's verified domains could not be read: " +
 			graph.Describe(err) + " (the app needs Domain.Read.All in the target tenant)"}}
-		m.Status, m.Phases = wave.StatusRejected, map[string]*wave.Phase{}
+		m.Status, m.Reason = wave.StatusRejected, bad[0].Reason
 	} else {
 		var more []mapping.RowError
 		rows, more = mapping.Validate(rows, verified)
@@ -218,11 +218,14 @@ func (a *App) verifiedDomains(ctx context.Context) (map[string]bool, error) {
 
 var errNoDomains = errors.New("no verified domains")
 
-// countRows counts distinct rejected rows (one row may fail on both columns).
+// countRows counts distinct rejected rows (one row may fail on both columns); file-level errors
+// (line 0 or the header) are no rows.
 func countRows(bad []mapping.RowError) int {
 	seen := map[int]bool{}
 	for _, e := range bad {
-		seen[e.Line] = true
+		if e.Line >= 2 {
+			seen[e.Line] = true
+		}
 	}
 	return len(seen)
 }

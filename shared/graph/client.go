@@ -19,6 +19,7 @@ import (
 	khttp "github.com/microsoft/kiota-http-go"
 	msgraphsdk "github.com/microsoftgraph/msgraph-sdk-go"
 	msgraphcore "github.com/microsoftgraph/msgraph-sdk-go-core"
+	"github.com/microsoftgraph/msgraph-sdk-go/models"
 )
 
 // Client is a Graph client bound to one tenant.
@@ -129,4 +130,27 @@ func BaseTransport(caFile string) (*http.Transport, error) {
 	}
 	t.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	return t, nil
+}
+
+// Each calls fn for every directory object of a collection answer and of the pages after it
+// (@odata.nextLink), stopping early when fn returns false.
+func (c *Client) Each(ctx context.Context, first models.DirectoryObjectCollectionResponseable, fn func(models.DirectoryObjectable) bool) error {
+	it, err := msgraphcore.NewPageIterator[models.DirectoryObjectable](first, c.GetAdapter(),
+		models.CreateDirectoryObjectCollectionResponseFromDiscriminatorValue)
+	if err != nil {
+		return fmt.Errorf("paging: %w", err)
+	}
+	return it.Iterate(ctx, fn)
+}
+
+// ObjectType is the kind of a directory object from its @odata.type: "user", "group",
+// "servicePrincipal", "device", "orgContact", ...
+func ObjectType(o models.DirectoryObjectable) string {
+	t := deref(o.GetOdataType())
+	return strings.TrimPrefix(t, "#microsoft.graph.")
+}
+
+// DirectoryObjectURL is the reference URL of a directory object for @odata.bind and $ref bodies.
+func DirectoryObjectURL(id string) string {
+	return "https://graph.microsoft.com/v1.0/directoryObjects/" + id
 }

@@ -20,6 +20,17 @@ const (
 // (https://learn.microsoft.com/graph/best-practices-concept#handling-expected-errors).
 const msgReferenceMissing = "objects being referenced do not exist"
 
+// msgReferencesExist is matched as text because Graph answers an @odata.bind or $ref of a member
+// or owner that is already there with a generic Request_BadRequest
+// (https://learn.microsoft.com/graph/api/group-post-members): for t2t it means "already done".
+const msgReferencesExist = "added object references already exist"
+
+// IsAlreadyThere reports the 400 Graph gives when a reference being added (member, owner) exists.
+func IsAlreadyThere(err error) bool {
+	info, ok := Inspect(err)
+	return ok && info.Status == 400 && strings.Contains(info.Message, msgReferencesExist)
+}
+
 // Info is what t2t needs to know about a failed Graph call.
 type Info struct {
 	Status  int

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"t2t/shared/graph"
 	"t2t/shared/state"
 )
 
@@ -125,4 +126,22 @@ func WaitConsistent(ctx context.Context, deadline time.Duration, n int, read fun
 
 func isNotFound(err error) bool {
 	return errors.Is(err, state.ErrNotFound) || graphNotFound(err)
+}
+
+// RetryLag runs write until it stops failing for replication lag (a referenced object created
+// seconds ago, not readable yet: 404, or Graph's 400 "objects being referenced do not exist"), or
+// the deadline passes; then the last error is returned, for the queue's redelivery to take over.
+func RetryLag(ctx context.Context, deadline time.Duration, write func(context.Context) error) error {
+	var last error
+	err := WaitConsistent(ctx, deadline, 1, func(ctx context.Context) (bool, error) {
+		last = write(ctx)
+		if last != nil && (graph.IsReplicationLag(last) || graph.IsNotFound(last)) {
+			return false, nil
+		}
+		return last == nil, last
+	})
+	if errors.Is(err, errLag) && last != nil {
+		return last
+	}
+	return err
 }

@@ -134,3 +134,24 @@ func (e *Env) logf(format string, args ...any) {
 		e.Logf(format, args...)
 	}
 }
+
+// Parallel runs fn for 0..n-1 with at most width in flight and returns the first error. The
+// transport's pacer, not width, sets the pace of writes; a few calls in flight hide Graph's latency.
+func Parallel(n, width int, fn func(i int) error) error {
+	sem := make(chan struct{}, max(width, 1))
+	errs := make(chan error, n)
+	for i := range n {
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem }()
+			errs <- fn(i)
+		}()
+	}
+	var first error
+	for range n {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}

@@ -3,6 +3,8 @@
 package phases
 
 import (
+	"t2t/shared/groups"
+	"t2t/shared/membership"
 	"t2t/shared/phase"
 	"t2t/shared/users"
 )
@@ -10,4 +12,12 @@ import (
 // All is every phase t2t runs, in the order a wave runs them.
 var All = phase.Registry{
 	users.Phase{},
+	groups.Phase{},
+	membership.Phase{},
+}
+
+func init() {
+	if err := All.Check(); err != nil {
+		panic(err)
+	}
 }

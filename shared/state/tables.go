@@ -66,6 +66,9 @@ type IDMapping struct {
 	Wave    string `json:"Wave"`
 	// TargetKey is the target object's natural key when it was mapped (the destination UPN for users).
 	TargetKey string `json:"TargetKey"`
+	// Fingerprint is what the object looked like when t2t created it (a display name, say): rollback
+	// leaves an object alone when it no longer matches.
+	Fingerprint string `json:"Fingerprint,omitempty"`
 	// Kept is set when a rollback left the object in place, with the reason (it changed since).
 	Kept string `json:"Kept,omitempty"`
 }

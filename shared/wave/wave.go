@@ -77,6 +77,8 @@ type Manifest struct {
 	CreatedUtc     time.Time `json:"createdUtc"`
 	UpdatedUtc     time.Time `json:"updatedUtc"`
 	Status         string    `json:"status"`
+	// Reason says why a Rejected wave was refused as a whole (also in errors.csv).
+	Reason string `json:"reason,omitempty"`
 	// DryRun waves validate and plan (whatif.csv) and write nothing to the target.
 	DryRun      bool              `json:"dryRun"`
 	Options     Options           `json:"options"`

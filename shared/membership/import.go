@@ -1,0 +1,208 @@
+package membership
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/microsoftgraph/msgraph-sdk-go/models"
+
+	"t2t/shared/graph"
+	"t2t/shared/groups"
+	"t2t/shared/phase"
+	"t2t/shared/state"
+	"t2t/shared/wave"
+)
+
+// Import implements phase.Phase: per group, the migrated members missing in the target are added 20
+// per request. The target's members are read first unless the group was created by this wave and
+// never touched since (then it has none to skip), so a rerun writes nothing.
+func (Phase) Import(ctx context.Context, env *phase.Env, chunk int) (wave.Counts, error) {
+	snap, err := snapshot(ctx, env, chunk)
+	if err != nil {
+		return wave.Counts{}, err
+	}
+	ledger, err := phase.OpenChunk(ctx, env, Type, chunk, keys(snap))
+	if err != nil {
+		return wave.Counts{}, err
+	}
+	r, err := resolve(ctx, env, snap)
+	if err != nil {
+		return wave.Counts{}, err
+	}
+	type job struct {
+		g         GroupMembers
+		target    state.IDMapping
+		fresh     bool
+		added     []state.IDMapping
+		addedN    int
+		missing   []string
+		err       error
+		alreadyOK bool
+	}
+	var jobs []*job
+	for _, g := range snap.Groups {
+		if ledger.Done(g.GroupID) {
+			continue
+		}
+		m, ok := r.groups[g.GroupID]
+		if !ok {
+			ledger.Set(g.GroupID, wave.ObjSkipped, "", "the group was not migrated (see the groups phase); its members were not added")
+			continue
+		}
+		e := ledger.Entry(g.GroupID)
+		fresh := m.Created && m.Wave == env.Wave && e.Attempts == 0
+		ledger.Intend(g.GroupID)
+		jobs = append(jobs, &job{g: g, target: m, fresh: fresh})
+	}
+	if err := ledger.Flush(ctx); err != nil {
+		return wave.Counts{}, err
+	}
+	_ = phase.Parallel(len(jobs), 4, func(i int) error {
+		j := jobs[i]
+		add, source, missing := r.split(j.g)
+		j.missing = missing
+		if !j.fresh {
+			have, err := members(ctx, env.Target, j.target.TargetID)
+			if err != nil {
+				j.err = err
+				return nil
+			}
+			add = without(add, have)
+		}
+		for start := 0; start < len(add) && j.err == nil; start += bindSize {
+			part := add[start:min(start+bindSize, len(add))]
+			if j.err = addMembers(ctx, env.Target, j.target.TargetID, part); j.err != nil {
+				break
+			}
+			j.addedN += len(part)
+			if !(j.target.Created && j.target.Wave == env.Wave) {
+				for _, t := range part {
+					j.added = append(j.added, state.IDMapping{Type: Type, SourceID: j.g.GroupID + "|" + source[t],
+						TargetID: j.target.TargetID + "|" + t, Created: true, TargetKey: j.g.Name})
+				}
+			}
+		}
+		return nil
+	})
+	var added []state.IDMapping
+	retry := 0
+	for _, j := range jobs {
+		added = append(added, j.added...)
+		switch {
+		case j.err != nil:
+			if ledger.Fail(j.g.GroupID, j.err) {
+				retry++
+			}
+		case len(j.missing) > 0:
+			ledger.Set(j.g.GroupID, wave.ObjPending, j.target.TargetID, pendingReason(j.missing))
+		default:
+			ledger.Set(j.g.GroupID, wave.ObjCreated, j.target.TargetID, fmt.Sprintf("%d members added", j.addedN))
+		}
+	}
+	if err := env.Map(ctx, added); err != nil {
+		return wave.Counts{}, err
+	}
+	return ledger.Finish(ctx, retry)
+}
+
+// without returns ids minus those in have (source refs whose ids are target ids).
+func without(ids []string, have []groups.Ref) []string {
+	present := make(map[string]bool, len(have))
+	for _, h := range have {
+		present[strings.ToLower(h.ID)] = true
+	}
+	var out []string
+	for _, id := range ids {
+		if !present[strings.ToLower(id)] {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// addMembers binds up to 20 members in one request (PATCH members@odata.bind), waiting out
+// replication lag of objects created seconds ago. Members already there make Graph refuse the whole
+// request; then they are added one by one, and those already there count as done.
+func addMembers(ctx context.Context, c *graph.Client, groupID string, ids []string) error {
+	err := phase.RetryLag(ctx, lagDeadline, func(ctx context.Context) error { return bind(ctx, c, groupID, ids) })
+	if err == nil || !graph.IsAlreadyThere(err) || len(ids) == 1 {
+		if graph.IsAlreadyThere(err) {
+			return nil
+		}
+		return err
+	}
+	var errs []error
+	for _, id := range ids {
+		if err := addMembers(ctx, c, groupID, []string{id}); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func bind(ctx context.Context, c *graph.Client, groupID string, ids []string) error {
+	urls := make([]string, len(ids))
+	for i, id := range ids {
+		urls[i] = graph.DirectoryObjectURL(id)
+	}
+	body := models.NewGroup()
+	body.SetAdditionalData(map[string]any{"members@odata.bind": urls})
+	if _, err := c.Groups().ByGroupId(groupID).Patch(ctx, body, nil); err != nil {
+		return fmt.Errorf("adding %d members to group %s: %w", len(ids), groupID, err)
+	}
+	return nil
+}
+
+// Plan implements phase.Phase: per group, how many members would be added and which wait for a later
+// wave; the target is read (current members of existing groups), never written.
+func (Phase) Plan(ctx context.Context, env *phase.Env, chunk int) (wave.Counts, error) {
+	snap, err := snapshot(ctx, env, chunk)
+	if err != nil {
+		return wave.Counts{}, err
+	}
+	ledger, err := phase.OpenChunk(ctx, env, Type, chunk, keys(snap))
+	if err != nil {
+		return wave.Counts{}, err
+	}
+	r, err := resolve(ctx, env, snap)
+	if err != nil {
+		return wave.Counts{}, err
+	}
+	for _, g := range snap.Groups {
+		m, ok := r.groups[g.GroupID]
+		if !ok {
+			ledger.Set(g.GroupID, wave.ObjSkipped, "", "the group would not be migrated (see the groups phase)")
+			continue
+		}
+		add, _, missing := r.split(g)
+		if m.TargetID != phase.PlannedID {
+			have, err := members(ctx, env.Target, m.TargetID)
+			if err != nil {
+				return wave.Counts{}, err
+			}
+			add = without(add, have)
+		}
+		if len(missing) > 0 {
+			ledger.Set(g.GroupID, wave.ObjPending, m.TargetID, fmt.Sprintf("%d members would be added; %s", len(add), pendingReason(missing)))
+			continue
+		}
+		ledger.Set(g.GroupID, wave.ObjWouldCreate, m.TargetID, fmt.Sprintf("%d members would be added", len(add)))
+	}
+	return ledger.Finish(ctx, 0)
+}
+
+// Rollback implements phase.Phase: it removes one membership t2t added to a group it did not create
+// in that wave (groups it created go to the recycle bin with their memberships).
+func (Phase) Rollback(ctx context.Context, env *phase.Env, m state.IDMapping) error {
+	groupID, memberID, ok := strings.Cut(m.TargetID, "|")
+	if !ok {
+		return phase.Permanent{Reason: "malformed membership mapping " + m.TargetID}
+	}
+	err := env.Target.Groups().ByGroupId(groupID).Members().ByDirectoryObjectId(memberID).Ref().Delete(ctx, nil)
+	if err != nil && !phase.IsGone(err) {
+		return fmt.Errorf("removing member %s from group %s: %w", memberID, m.TargetKey, err)
+	}
+	return nil
+}

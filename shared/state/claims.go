@@ -1,0 +1,53 @@
+package state
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// keyClaim is one claimed key: which owner (an export part, say) took it first.
+type keyClaim struct {
+	Key   string `json:"Key"`
+	Owner string `json:"Owner"`
+}
+
+// ClaimKeys gives each key to exactly one owner within scope, first come first served, and returns
+// the keys that are owner's: taken now, or by the same owner before (a redelivered step gets the same
+// answer). Export parts that discover the same object (a group many wave users belong to) use it so
+// that the object is imported once. One query per 20 keys, one insert per new key.
+func (s *Store) ClaimKeys(ctx context.Context, scope string, keys []string, owner string) ([]string, error) {
+	pk := TableKey("claims_" + scope)
+	have := map[string]string{}
+	if err := getMany(ctx, s.chunks, pk, keys, func(c keyClaim) { have[c.Key] = c.Owner }); err != nil {
+		return nil, err
+	}
+	var mine []string
+	for _, k := range keys {
+		o, ok := have[k]
+		if !ok {
+			body, err := entityJSON(pk, TableKey(k), keyClaim{Key: k, Owner: owner})
+			if err != nil {
+				return nil, err
+			}
+			_, err = s.chunks.AddEntity(ctx, body, nil)
+			switch err = translate(err); {
+			case err == nil:
+				o = owner
+			case errors.Is(err, ErrConflict):
+				var c keyClaim
+				if err := get(ctx, s.chunks, pk, TableKey(k), &c); err != nil {
+					return nil, err
+				}
+				o = c.Owner
+			default:
+				return nil, fmt.Errorf("claiming %s in %s: %w", k, scope, err)
+			}
+			have[k] = o
+		}
+		if o == owner {
+			mine = append(mine, k)
+		}
+	}
+	return mine, nil
+}
