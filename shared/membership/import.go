@@ -31,16 +31,6 @@ func (Phase) Import(ctx context.Context, env *phase.Env, chunk int) (wave.Counts
 	if err != nil {
 		return wave.Counts{}, err
 	}
-	type job struct {
-		g         GroupMembers
-		target    state.IDMapping
-		fresh     bool
-		added     []state.IDMapping
-		addedN    int
-		missing   []string
-		err       error
-		alreadyOK bool
-	}
 	var jobs []*job
 	for _, g := range snap.Groups {
 		if ledger.Done(g.GroupID) {
@@ -60,30 +50,7 @@ func (Phase) Import(ctx context.Context, env *phase.Env, chunk int) (wave.Counts
 		return wave.Counts{}, err
 	}
 	_ = phase.Parallel(len(jobs), 4, func(i int) error {
-		j := jobs[i]
-		add, source, missing := r.split(j.g)
-		j.missing = missing
-		if !j.fresh {
-			have, err := members(ctx, env.Target, j.target.TargetID)
-			if err != nil {
-				j.err = err
-				return nil
-			}
-			add = without(add, have)
-		}
-		for start := 0; start < len(add) && j.err == nil; start += bindSize {
-			part := add[start:min(start+bindSize, len(add))]
-			if j.err = addMembers(ctx, env.Target, j.target.TargetID, part); j.err != nil {
-				break
-			}
-			j.addedN += len(part)
-			if !(j.target.Created && j.target.Wave == env.Wave) {
-				for _, t := range part {
-					j.added = append(j.added, state.IDMapping{Type: Type, SourceID: j.g.GroupID + "|" + source[t],
-						TargetID: j.target.TargetID + "|" + t, Created: true, TargetKey: j.g.Name})
-				}
-			}
-		}
+		jobs[i].run(ctx, env, r)
 		return nil
 	})
 	var added []state.IDMapping
@@ -107,6 +74,56 @@ func (Phase) Import(ctx context.Context, env *phase.Env, chunk int) (wave.Counts
 	return ledger.Finish(ctx, retry)
 }
 
+// job reconciles one group's owners and members.
+type job struct {
+	g       GroupMembers
+	target  state.IDMapping
+	fresh   bool // created by this wave, never touched since: no member to skip, owners bound at create
+	added   []state.IDMapping
+	addedN  int
+	missing []string
+	err     error
+}
+
+// run adds the group's migrated owners and members that the target lacks. Memberships added to a
+// group this wave did not create are recorded for rollback.
+func (j *job) run(ctx context.Context, env *phase.Env, r *resolved) {
+	for _, rel := range []string{"owners", "members"} {
+		refs := j.g.Owners
+		if rel == "members" {
+			refs = j.g.Members
+		}
+		add, source, missing := r.split(refs, rel)
+		j.missing = append(j.missing, missing...)
+		if j.fresh && rel == "owners" {
+			continue // bound in the create
+		}
+		if !j.fresh && len(add) > 0 {
+			have, err := members(ctx, env.Target, j.target.TargetID, rel)
+			if err != nil {
+				j.err = err
+				return
+			}
+			add = without(add, have)
+		}
+		for start := 0; start < len(add); start += bindSize {
+			part := add[start:min(start+bindSize, len(add))]
+			if j.err = addRefs(ctx, env.Target, j.target.TargetID, rel, part); j.err != nil {
+				return
+			}
+			if rel == "members" {
+				j.addedN += len(part)
+			}
+			if !(j.target.Created && j.target.Wave == env.Wave) {
+				for _, t := range part {
+					j.added = append(j.added, state.IDMapping{Type: Type, SourceID: j.g.GroupID + "|" + rel + "|" + source[t],
+						TargetID: j.target.TargetID + "|" + rel + "|" + t, Created: true, TargetKey: j.g.Name})
+				}
+			}
+		}
+	}
+}
+
 // without returns ids minus those in have (source refs whose ids are target ids).
 func without(ids []string, have []groups.Ref) []string {
 	present := make(map[string]bool, len(have))
@@ -122,11 +139,11 @@ func without(ids []string, have []groups.Ref) []string {
 	return out
 }
 
-// addMembers binds up to 20 members in one request (PATCH members@odata.bind), waiting out
-// replication lag of objects created seconds ago. Members already there make Graph refuse the whole
-// request; then they are added one by one, and those already there count as done.
-func addMembers(ctx context.Context, c *graph.Client, groupID string, ids []string) error {
-	err := phase.RetryLag(ctx, lagDeadline, func(ctx context.Context) error { return bind(ctx, c, groupID, ids) })
+// addRefs binds up to 20 members or owners in one request (PATCH <rel>@odata.bind), waiting out
+// replication lag of objects created seconds ago. References already there make Graph refuse the
+// whole request; then they are added one by one, and those already there count as done.
+func addRefs(ctx context.Context, c *graph.Client, groupID, rel string, ids []string) error {
+	err := phase.RetryLag(ctx, lagDeadline, func(ctx context.Context) error { return bind(ctx, c, groupID, rel, ids) })
 	if err == nil || !graph.IsAlreadyThere(err) || len(ids) == 1 {
 		if graph.IsAlreadyThere(err) {
 			return nil
@@ -135,22 +152,22 @@ func addMembers(ctx context.Context, c *graph.Client, groupID string, ids []stri
 	}
 	var errs []error
 	for _, id := range ids {
-		if err := addMembers(ctx, c, groupID, []string{id}); err != nil {
+		if err := addRefs(ctx, c, groupID, rel, []string{id}); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
 }
 
-func bind(ctx context.Context, c *graph.Client, groupID string, ids []string) error {
+func bind(ctx context.Context, c *graph.Client, groupID, rel string, ids []string) error {
 	urls := make([]string, len(ids))
 	for i, id := range ids {
 		urls[i] = graph.DirectoryObjectURL(id)
 	}
 	body := models.NewGroup()
-	body.SetAdditionalData(map[string]any{"members@odata.bind": urls})
+	body.SetAdditionalData(map[string]any{rel + "@odata.bind": urls})
 	if _, err := c.Groups().ByGroupId(groupID).Patch(ctx, body, nil); err != nil {
-		return fmt.Errorf("adding %d members to group %s: %w", len(ids), groupID, err)
+		return fmt.Errorf("adding %d %s to group %s: %w", len(ids), rel, groupID, err)
 	}
 	return nil
 }
@@ -176,9 +193,11 @@ func (Phase) Plan(ctx context.Context, env *phase.Env, chunk int) (wave.Counts, 
 			ledger.Set(g.GroupID, wave.ObjSkipped, "", "the group would not be migrated (see the groups phase)")
 			continue
 		}
-		add, _, missing := r.split(g)
-		if m.TargetID != phase.PlannedID {
-			have, err := members(ctx, env.Target, m.TargetID)
+		add, _, missing := r.split(g.Members, "members")
+		_, _, missingOwners := r.split(g.Owners, "owners")
+		missing = append(missing, missingOwners...)
+		if m.TargetID != phase.PlannedID && len(add) > 0 {
+			have, err := members(ctx, env.Target, m.TargetID, "members")
 			if err != nil {
 				return wave.Counts{}, err
 			}
@@ -196,13 +215,19 @@ func (Phase) Plan(ctx context.Context, env *phase.Env, chunk int) (wave.Counts, 
 // Rollback implements phase.Phase: it removes one membership t2t added to a group it did not create
 // in that wave (groups it created go to the recycle bin with their memberships).
 func (Phase) Rollback(ctx context.Context, env *phase.Env, m state.IDMapping) error {
-	groupID, memberID, ok := strings.Cut(m.TargetID, "|")
-	if !ok {
+	parts := strings.Split(m.TargetID, "|")
+	if len(parts) != 3 {
 		return phase.Permanent{Reason: "malformed membership mapping " + m.TargetID}
 	}
-	err := env.Target.Groups().ByGroupId(groupID).Members().ByDirectoryObjectId(memberID).Ref().Delete(ctx, nil)
+	groupID, rel, memberID := parts[0], parts[1], parts[2]
+	var err error
+	if rel == "owners" {
+		err = env.Target.Groups().ByGroupId(groupID).Owners().ByDirectoryObjectId(memberID).Ref().Delete(ctx, nil)
+	} else {
+		err = env.Target.Groups().ByGroupId(groupID).Members().ByDirectoryObjectId(memberID).Ref().Delete(ctx, nil)
+	}
 	if err != nil && !phase.IsGone(err) {
-		return fmt.Errorf("removing member %s from group %s: %w", memberID, m.TargetKey, err)
+		return fmt.Errorf("removing %s %s of group %s: %w", rel, memberID, m.TargetKey, err)
 	}
 	return nil
 }

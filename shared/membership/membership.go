@@ -48,6 +48,9 @@ type GroupMembers struct {
 	GroupID string       `json:"groupId"`
 	Name    string       `json:"name"`
 	Members []groups.Ref `json:"members"`
+	// Owners come from the groups snapshot: owners not migrated when the group was created are added
+	// here once they are.
+	Owners []groups.Ref `json:"owners,omitempty"`
 }
 
 // Snapshot is one chunk of the membership export: the members of one groups chunk's groups.
@@ -104,13 +107,19 @@ func (Phase) Export(ctx context.Context, env *phase.Env, part int) ([]int, error
 	}
 	snap := Snapshot{Chunk: chunk}
 	for _, g := range gs.Groups {
-		if g.Creatable() && !g.Dynamic() {
-			snap.Groups = append(snap.Groups, GroupMembers{GroupID: g.ID, Name: g.DisplayName})
+		if g.Creatable() {
+			snap.Groups = append(snap.Groups, GroupMembers{GroupID: g.ID, Name: g.DisplayName, Owners: g.Owners, Members: []groups.Ref{}})
+			if g.Dynamic() {
+				snap.Groups[len(snap.Groups)-1].Members = nil // a rule, not t2t, decides its members
+			}
 		}
 	}
 	err = phase.Parallel(len(snap.Groups), 4, func(i int) error {
+		if snap.Groups[i].Members == nil {
+			return nil
+		}
 		var err error
-		snap.Groups[i].Members, err = members(ctx, env.Source, snap.Groups[i].GroupID)
+		snap.Groups[i].Members, err = members(ctx, env.Source, snap.Groups[i].GroupID, "members")
 		return err
 	})
 	if err != nil {
@@ -122,12 +131,19 @@ func (Phase) Export(ctx context.Context, env *phase.Env, part int) ([]int, error
 	return []int{chunk}, nil
 }
 
-// members lists a group's direct members (id and kind).
-func members(ctx context.Context, c *graph.Client, groupID string) ([]groups.Ref, error) {
-	resp, err := c.Groups().ByGroupId(groupID).Members().Get(ctx, &graphgroups.ItemMembersRequestBuilderGetRequestConfiguration{
-		QueryParameters: &graphgroups.ItemMembersRequestBuilderGetQueryParameters{Select: []string{"id"}}})
+// members lists a group's direct members or its owners (id and kind).
+func members(ctx context.Context, c *graph.Client, groupID, rel string) ([]groups.Ref, error) {
+	var resp models.DirectoryObjectCollectionResponseable
+	var err error
+	if rel == "owners" {
+		resp, err = c.Groups().ByGroupId(groupID).Owners().Get(ctx, &graphgroups.ItemOwnersRequestBuilderGetRequestConfiguration{
+			QueryParameters: &graphgroups.ItemOwnersRequestBuilderGetQueryParameters{Select: []string{"id"}}})
+	} else {
+		resp, err = c.Groups().ByGroupId(groupID).Members().Get(ctx, &graphgroups.ItemMembersRequestBuilderGetRequestConfiguration{
+			QueryParameters: &graphgroups.ItemMembersRequestBuilderGetQueryParameters{Select: []string{"id"}}})
+	}
 	if err != nil {
-		return nil, fmt.Errorf("reading the members of group %s: %w", groupID, err)
+		return nil, fmt.Errorf("reading the %s of group %s: %w", rel, groupID, err)
 	}
 	var out []groups.Ref
 	err = c.Each(ctx, resp, func(o models.DirectoryObjectable) bool {
@@ -174,7 +190,7 @@ func resolve(ctx context.Context, env *phase.Env, snap *Snapshot) (*resolved, er
 	var gids, uids []string
 	for _, g := range snap.Groups {
 		gids = append(gids, g.GroupID)
-		for _, m := range g.Members {
+		for _, m := range append(slices.Clone(g.Members), g.Owners...) {
 			switch m.Type {
 			case "user":
 				uids = append(uids, m.ID)
@@ -200,16 +216,16 @@ func resolve(ctx context.Context, env *phase.Env, snap *Snapshot) (*resolved, er
 	return r, nil
 }
 
-// split divides a group's members into target ids to add and the members that are not migrated
-// (yet, or ever: devices, contacts and service principals are not t2t's).
-func (r *resolved) split(g GroupMembers) (add []string, source map[string]string, missing []string) {
+// split divides a group's members (or owners) into target ids to add and the ones that are not
+// migrated (yet, or ever: devices, contacts and service principals are not t2t's).
+func (r *resolved) split(refs []groups.Ref, rel string) (add []string, source map[string]string, missing []string) {
 	source = map[string]string{}
-	for _, m := range g.Members {
-		if t, ok := r.objects[m.ID]; ok && (m.Type == "user" || m.Type == "group") {
+	for _, m := range refs {
+		if t, ok := r.objects[m.ID]; ok && (m.Type == "user" || m.Type == "group" && rel == "members") {
 			add = append(add, t)
 			source[t] = m.ID
 		} else {
-			missing = append(missing, m.Type+" "+m.ID)
+			missing = append(missing, strings.TrimSuffix(rel, "s")+" "+m.Type+" "+m.ID)
 		}
 	}
 	slices.Sort(add)

@@ -1,0 +1,344 @@
+package handlers_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"t2t/shared/localstack"
+	"t2t/shared/ops"
+	"t2t/shared/state"
+	"t2t/shared/wave"
+)
+
+// simGroup is a group as the simulator's admin dump shows it.
+type simGroup struct {
+	ID             string   `json:"id"`
+	DisplayName    string   `json:"displayName"`
+	UniqueName     string   `json:"uniqueName"`
+	MailEnabled    bool     `json:"mailEnabled"`
+	GroupTypes     []string `json:"groupTypes"`
+	MembershipRule string   `json:"membershipRule"`
+	Members        []string `json:"members"`
+	Owners         []string `json:"owners"`
+}
+
+func (g simGroup) creatable() bool { return slices.Contains(g.GroupTypes, "Unified") || !g.MailEnabled }
+func (g simGroup) dynamic() bool   { return slices.Contains(g.GroupTypes, "DynamicMembership") }
+
+// tenantDump is the part of a simulator dump these tests read.
+type tenantDump struct {
+	Users         []simUser  `json:"users"`
+	Groups        []simGroup `json:"groups"`
+	DeletedUsers  []simUser  `json:"deletedUsers"`
+	DeletedGroups []simGroup `json:"deletedGroups"`
+}
+
+func dumpTenant(t testing.TB, s *localstack.Stack, tenantID string) tenantDump {
+	t.Helper()
+	resp, err := simClient(t, s).Get(s.GraphURL + "/_sim/tenants/" + tenantID + "/dump")
+	if err != nil {
+		t.Fatalf("dump: %v", err)
+	}
+	defer resp.Body.Close()
+	var d tenantDump
+	if err := json.NewDecoder(resp.Body).Decode(&d); err != nil {
+		t.Fatalf("decoding dump: %v", err)
+	}
+	return d
+}
+
+// expectedGroupName is the uniqueName t2t gives the target copy of a source group (pinned here as a
+// literal format, not computed with t2t's helper).
+func expectedGroupName(s *localstack.Stack, sourceID string) string {
+	return fmt.Sprintf("t2t-groups-%s-%s", strings.ToLower(s.SourceTenantID), strings.ToLower(sourceID))
+}
+
+// groupOutcome checks the target's groups and memberships against what the source says they must be,
+// for the source users in exported (source id -> target id, "" when the user was not migrated). It
+// returns how many groups in scope still miss a member or owner that is not migrated.
+// Owners are a group's too, but a group enters a wave's scope through its members only: earlier is
+// the users of earlier waves, whose owned groups outside this wave's scope keep the owners those
+// waves could add (nil when exported is the only wave).
+func groupOutcome(t *testing.T, s *localstack.Stack, src, tgt tenantDump, exported, earlier map[string]string) (inScope map[string]bool, pending int) {
+	t.Helper()
+	parents := map[string][]string{}
+	byID := map[string]simGroup{}
+	for _, g := range src.Groups {
+		byID[g.ID] = g
+		for _, m := range g.Members {
+			parents[m] = append(parents[m], g.ID)
+		}
+	}
+	inScope = map[string]bool{}
+	var walk func(id string)
+	walk = func(id string) {
+		for _, p := range parents[id] {
+			if !inScope[p] {
+				inScope[p] = true
+				walk(p)
+			}
+		}
+	}
+	for id := range exported {
+		walk(id)
+	}
+	ownScope := maps.Clone(inScope) // the groups this wave reaches
+	for id := range earlier {
+		walk(id)
+	}
+	byName := map[string][]simGroup{}
+	for _, g := range tgt.Groups {
+		if g.UniqueName != "" {
+			byName[g.UniqueName] = append(byName[g.UniqueName], g)
+		}
+	}
+	mapped := map[string]string{}
+	for _, m := range []map[string]string{earlier, exported} {
+		for id, target := range m {
+			if target != "" {
+				mapped[id] = target
+			}
+		}
+	}
+	for id := range inScope {
+		g := byID[id]
+		copies := byName[expectedGroupName(s, id)]
+		if !g.creatable() {
+			if len(copies) != 0 {
+				t.Errorf("group %q (mail-enabled, not creatable through Graph) was created in the target", g.DisplayName)
+			}
+			continue
+		}
+		if len(copies) != 1 {
+			t.Errorf("group %q exists %d times in the target, want exactly once", g.DisplayName, len(copies))
+			continue
+		}
+		mapped[id] = copies[0].ID
+	}
+	if len(inScope) == 0 {
+		t.Fatal("no source group is in the wave's scope: the demo tenants should give its users groups")
+	}
+	for id := range inScope {
+		g := byID[id]
+		if !g.creatable() {
+			continue
+		}
+		c := byName[expectedGroupName(s, id)][0]
+		if c.DisplayName != g.DisplayName || c.MembershipRule != g.MembershipRule {
+			t.Errorf("group %q in the target: name %q rule %q; want the source's %q and %q", g.DisplayName, c.DisplayName, c.MembershipRule, g.DisplayName, g.MembershipRule)
+		}
+		var wantOwners []string
+		missing := false
+		for _, o := range g.Owners {
+			if _, late := exported[o]; late && earlier != nil && !ownScope[id] {
+				continue // migrated by this wave, which does not reach the group
+			}
+			if m := mapped[o]; m != "" {
+				wantOwners = append(wantOwners, m)
+			} else {
+				missing = true
+			}
+		}
+		if !sameSet(c.Owners, wantOwners) {
+			t.Errorf("group %q owners %v, want the migrated owners %v", g.DisplayName, c.Owners, wantOwners)
+		}
+		if g.dynamic() {
+			if missing {
+				pending++
+			}
+			continue
+		}
+		var want []string
+		for _, m := range g.Members {
+			if id := mapped[m]; id != "" {
+				want = append(want, id)
+			} else {
+				missing = true
+			}
+		}
+		if missing {
+			pending++
+		}
+		if !sameSet(c.Members, want) {
+			t.Errorf("group %q has members %v in the target, want exactly the migrated ones %v", g.DisplayName, c.Members, want)
+		}
+	}
+	return inScope, pending
+}
+
+func sameSet(a, b []string) bool {
+	x, y := slices.Clone(a), slices.Clone(b)
+	for i := range x {
+		x[i] = strings.ToLower(x[i])
+	}
+	for i := range y {
+		y[i] = strings.ToLower(y[i])
+	}
+	sort.Strings(x)
+	sort.Strings(y)
+	return slices.Equal(slices.Compact(x), slices.Compact(y))
+}
+
+// exportedUsers maps the source ids of a file's valid rows whose source exists to the target id of
+// their destination when it is an enabled account after the wave ("" otherwise).
+func exportedUsers(t *testing.T, rows [][2]string, src tenantDump, before map[string]simUser, after tenantDump) map[string]string {
+	srcByUPN := map[string]simUser{}
+	for _, u := range src.Users {
+		srcByUPN[strings.ToLower(u.UserPrincipalName)] = u
+	}
+	tgtByUPN := map[string]simUser{}
+	for _, u := range after.Users {
+		tgtByUPN[strings.ToLower(u.UserPrincipalName)] = u
+	}
+	out := map[string]string{}
+	for _, r := range rows {
+		su, ok := srcByUPN[strings.ToLower(r[0])]
+		if !ok {
+			continue
+		}
+		out[su.ID] = ""
+		if pre, existed := before[strings.ToLower(r[1])]; existed && !pre.AccountEnabled {
+			continue // a disabled destination is refused
+		}
+		if tu, ok := tgtByUPN[strings.ToLower(r[1])]; ok {
+			out[su.ID] = tu.ID
+		}
+	}
+	return out
+}
+
+// TestFullWaveMigratesGroupsAndMembershipsOnceAndSecondWaveCompletesPending runs the demo wave with
+// every phase, kills the handler once while groups are being created and once while members are
+// being added, and checks the target through the simulator's dump: every group in scope exactly
+// once, owners and members (nesting included) exactly the migrated ones, mail-enabled groups listed
+// as manual steps. A second wave with the remaining users completes the pending memberships, and
+// running the first file again creates nothing.
+func TestFullWaveMigratesGroupsAndMembershipsOnceAndSecondWaveCompletesPending(t *testing.T) {
+	s := startStack(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	store, err := state.Open(ctx, s.Azurite.ConnectionString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := dumpTenant(t, s, s.SourceTenantID)
+	targetBefore := dumpUsers(t, s, s.TargetTenantID)
+	kills := killHandlerDuring(ctx, t, s, store, "usermapping", "groups", "groupMembership")
+	data, store, final, _, _ := runDemoWave(ctx, t, s, nil)
+	if got := <-kills; got != 2 {
+		t.Errorf("the handler was killed %d times, want once during groups and once during memberships", got)
+	}
+	tgt := dumpTenant(t, s, s.TargetTenantID)
+	exported := exportedUsers(t, validRows(t, data), src, targetBefore, tgt)
+	scope, pending := groupOutcome(t, s, src, tgt, exported, nil)
+	r := final.Report
+	if r.Phases["groups"].Created+r.Phases["groups"].Skipped != len(scope) {
+		t.Errorf("report groups %+v, want %d groups in scope", r.Phases["groups"], len(scope))
+	}
+	if r.Phases["groupMembership"].Pending != pending || pending == 0 {
+		t.Errorf("report memberships %+v, want %d pending (the demo file leaves some members out)", r.Phases["groupMembership"], pending)
+	}
+	var ms struct {
+		Phases map[string]struct {
+			Objects map[string]struct{ Status, LastError string }
+		}
+	}
+	if _, err := store.GetJSON(ctx, wave.StatePath("usermapping"), &ms); err != nil {
+		t.Fatal(err)
+	}
+	skipped := 0
+	for _, o := range ms.Phases["groups"].Objects {
+		if o.Status == wave.ObjSkipped {
+			skipped++
+			if !strings.Contains(o.LastError, "Exchange Online") || !strings.Contains(o.LastError, "@contoso.example") {
+				t.Errorf("a skipped group's manual step should say where to create it and list its members: %s", o.LastError)
+			}
+		}
+	}
+	if skipped == 0 || !strings.Contains(strings.Join(r.ManualSteps, "\n"), "Exchange Online") {
+		t.Errorf("mail-enabled groups in scope: %d skipped, manual steps %v", skipped, r.ManualSteps)
+	}
+
+	// The same file again (t2t retry): a new version that writes nothing.
+	before := dumpTenant(t, s, s.TargetTenantID)
+	if _, err := ops.Retry(ctx, s.Azurite.ConnectionString(), store, "usermapping"); err != nil {
+		t.Fatal(err)
+	}
+	again := waitFor(ctx, t, store, "usermapping", func(st ops.Status) bool {
+		return st.Done() && st.Report.Version != r.Version
+	})
+	after := dumpTenant(t, s, s.TargetTenantID)
+	if len(after.Groups) != len(before.Groups) || len(after.Users) != len(before.Users) {
+		t.Errorf("the rerun changed the target: %d groups (was %d), %d users (was %d)", len(after.Groups), len(before.Groups), len(after.Users), len(before.Users))
+	}
+	if c := again.Report.Phases["groups"]; c != r.Phases["groups"] {
+		t.Errorf("rerun groups %+v, want the first run's tallies %+v settled from the id map", c, r.Phases["groups"])
+	}
+
+	// A second wave with the source users the first left out completes the pending memberships.
+	var rows [][2]string
+	var file strings.Builder
+	file.WriteString("Source,Destination\n")
+	for _, u := range src.Users {
+		if _, inFirst := exported[u.ID]; inFirst || strings.Contains(u.UserPrincipalName, "#EXT#") || !u.AccountEnabled {
+			continue
+		}
+		dest := "w2." + strings.Split(u.UserPrincipalName, "@")[0] + "@fabrikam.example"
+		rows = append(rows, [2]string{u.UserPrincipalName, dest})
+		fmt.Fprintf(&file, "%s,%s\n", u.UserPrincipalName, dest)
+	}
+	if err := ops.Upload(ctx, s.Azurite.ConnectionString(), "second.csv", []byte(file.String())); err != nil {
+		t.Fatal(err)
+	}
+	second := waitDone(ctx, t, store, "second")
+	tgt2 := dumpTenant(t, s, s.TargetTenantID)
+	_, pending2 := groupOutcome(t, s, src, tgt2, exportedUsers(t, rows, src, targetBefore, tgt2),
+		exportedUsers(t, validRows(t, data), src, targetBefore, tgt2))
+	if pending2 >= pending {
+		t.Errorf("after the second wave %d groups still miss members, first wave left %d", pending2, pending)
+	}
+	if second.Report.Phases["groupMembership"].Created == 0 {
+		t.Errorf("second wave memberships %+v: the groups shared with the first wave should be completed", second.Report.Phases["groupMembership"])
+	}
+}
+
+// killHandlerDuring SIGKILLs the handler (the local host restarts it, as the real one does) as soon
+// as each named phase of the wave has started and before it settles. It sends how many kills it made.
+func killHandlerDuring(ctx context.Context, t *testing.T, s *localstack.Stack, store *state.Store, waveID string, phases ...string) <-chan int {
+	out := make(chan int, 1)
+	go func() {
+		kills := 0
+		defer func() { out <- kills }()
+		for _, name := range phases {
+			for {
+				if ctx.Err() != nil {
+					return
+				}
+				_, p, err := store.Progress(ctx, waveID)
+				if err == nil && p != nil && p.Phases[name] != nil && !p.Phases[name].Complete() {
+					for _, pid := range children(s.PIDs()["funchost"]) {
+						if syscall.Kill(pid, syscall.SIGKILL) == nil {
+							kills++
+						}
+					}
+					break
+				}
+				if err == nil && p != nil && p.Phases[name] != nil {
+					t.Logf("phase %s settled before it could be interrupted", name)
+					break
+				}
+				time.Sleep(15 * time.Millisecond)
+			}
+		}
+	}()
+	return out
+}
+
