@@ -341,4 +341,3 @@ func killHandlerDuring(ctx context.Context, t *testing.T, s *localstack.Stack, s
 	}()
 	return out
 }
-
