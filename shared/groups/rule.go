@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"t2t/shared/phase"
 )
 
 // guidPattern finds object ids in a dynamic membership rule (user.memberOf -any (group.objectId -in
@@ -37,21 +39,6 @@ func RewriteRule(rule string, domains map[string]string, ids map[string]string) 
 		missing = append(missing, strings.ToLower(id))
 		return id
 	})
-	return RewriteDomains(out, domains), missing
+	return phase.RewriteDomains(out, domains), missing
 }
 
-// RewriteDomains replaces each source domain of the map with its target domain wherever it stands as
-// a whole domain (after '@' or '.', or alone), case-insensitively; longer domains first, so that
-// sub.contoso.com is not rewritten as contoso.com.
-func RewriteDomains(s string, domains map[string]string) string {
-	keys := make([]string, 0, len(domains))
-	for k := range domains {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return len(keys[i]) > len(keys[j]) })
-	for _, from := range keys {
-		re := regexp.MustCompile(`(?i)(^|[@."'\s=])` + regexp.QuoteMeta(from) + `\b`)
-		s = re.ReplaceAllString(s, "${1}"+domains[from])
-	}
-	return s
-}

@@ -3,6 +3,7 @@
 package phases
 
 import (
+	"t2t/shared/applications"
 	"t2t/shared/groups"
 	"t2t/shared/membership"
 	"t2t/shared/phase"
@@ -14,6 +15,7 @@ var All = phase.Registry{
 	users.Phase{},
 	groups.Phase{},
 	membership.Phase{},
+	applications.Phase{},
 }
 
 func init() {
