@@ -41,4 +41,3 @@ func RewriteRule(rule string, domains map[string]string, ids map[string]string) 
 	})
 	return phase.RewriteDomains(out, domains), missing
 }
-
