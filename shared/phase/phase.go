@@ -92,6 +92,7 @@ type Env struct {
 	Target    *graph.Client
 	Vault     SecretStore // nil: temporary passwords are not kept
 	Migration string      // the source→target pair; id map partitions are per migration
+	ClientID  string      // the migration app itself (its own service principal is never migrated)
 	Wave      string
 	Version   string
 	DryRun    bool

@@ -7,6 +7,7 @@ import (
 	"t2t/shared/groups"
 	"t2t/shared/membership"
 	"t2t/shared/phase"
+	"t2t/shared/serviceprincipals"
 	"t2t/shared/users"
 )
 
@@ -16,6 +17,7 @@ var All = phase.Registry{
 	groups.Phase{},
 	membership.Phase{},
 	applications.Phase{},
+	serviceprincipals.Phase{},
 }
 
 func init() {
