@@ -35,10 +35,109 @@ func (g simGroup) dynamic() bool   { return slices.Contains(g.GroupTypes, "Dynam
 
 // tenantDump is the part of a simulator dump these tests read.
 type tenantDump struct {
-	Users         []simUser  `json:"users"`
-	Groups        []simGroup `json:"groups"`
-	DeletedUsers  []simUser  `json:"deletedUsers"`
-	DeletedGroups []simGroup `json:"deletedGroups"`
+	Users              []simUser       `json:"users"`
+	Groups             []simGroup      `json:"groups"`
+	DeletedUsers       []simUser       `json:"deletedUsers"`
+	DeletedGroups      []simGroup      `json:"deletedGroups"`
+	Applications       []simApp        `json:"applications"`
+	ServicePrincipals  []simSP         `json:"servicePrincipals"`
+	AppRoleAssignments []simAssignment `json:"appRoleAssignments"`
+}
+
+type simApp struct {
+	ID             string   `json:"id"`
+	AppID          string   `json:"appId"`
+	DisplayName    string   `json:"displayName"`
+	UniqueName     string   `json:"uniqueName"`
+	IdentifierURIs []string `json:"identifierUris"`
+	AppRoles       []struct {
+		ID string `json:"id"`
+	} `json:"appRoles"`
+}
+
+type simSP struct {
+	ID          string `json:"id"`
+	AppID       string `json:"appId"`
+	DisplayName string `json:"displayName"`
+}
+
+type simAssignment struct {
+	PrincipalID string `json:"principalId"`
+	ResourceID  string `json:"resourceId"`
+	AppRoleID   string `json:"appRoleId"`
+}
+
+// appOutcome checks the target's app registrations, enterprise apps and app role assignments against
+// the source: every source app exactly once (app role ids kept, api://<appId> on the new appId), its
+// service principal once, and each assignment to a migrated principal remapped exactly once.
+func appOutcome(t *testing.T, s *localstack.Stack, src, tgt tenantDump, principals map[string]string) {
+	t.Helper()
+	targetApp := map[string]simApp{} // source appId -> target app
+	for _, a := range src.Applications {
+		var copies []simApp
+		for _, b := range tgt.Applications {
+			if b.UniqueName == fmt.Sprintf("t2t-applications-%s-%s", strings.ToLower(s.SourceTenantID), a.ID) {
+				copies = append(copies, b)
+			}
+		}
+		if len(copies) != 1 {
+			t.Errorf("app %q exists %d times in the target, want once", a.DisplayName, len(copies))
+			continue
+		}
+		b := copies[0]
+		targetApp[a.AppID] = b
+		var want, got []string
+		for _, r := range a.AppRoles {
+			want = append(want, r.ID)
+		}
+		for _, r := range b.AppRoles {
+			got = append(got, r.ID)
+		}
+		if !sameSet(got, want) || b.DisplayName != a.DisplayName {
+			t.Errorf("app %q in the target: name %q, app roles %v; want the source's roles %v", a.DisplayName, b.DisplayName, got, want)
+		}
+		for _, u := range a.IdentifierURIs {
+			if u == "api://"+a.AppID && !slices.Contains(b.IdentifierURIs, "api://"+b.AppID) {
+				t.Errorf("app %q: identifierUris %v lack api://<new appId>", a.DisplayName, b.IdentifierURIs)
+			}
+		}
+		for _, u := range b.IdentifierURIs {
+			if strings.Contains(u, a.AppID) {
+				t.Errorf("app %q kept the source appId in identifierUri %s", a.DisplayName, u)
+			}
+		}
+	}
+	sourceSP, targetSP := map[string]simSP{}, map[string][]simSP{}
+	for _, sp := range src.ServicePrincipals {
+		sourceSP[sp.ID] = sp
+	}
+	for _, sp := range tgt.ServicePrincipals {
+		targetSP[sp.AppID] = append(targetSP[sp.AppID], sp)
+	}
+	assigned := map[string]int{}
+	for _, a := range tgt.AppRoleAssignments {
+		assigned[a.PrincipalID+"|"+a.ResourceID+"|"+a.AppRoleID]++
+	}
+	checked := 0
+	for _, a := range src.AppRoleAssignments {
+		app, own := targetApp[sourceSP[a.ResourceID].AppID]
+		principal := principals[a.PrincipalID]
+		if !own || principal == "" {
+			continue
+		}
+		sps := targetSP[app.AppID]
+		if len(sps) != 1 {
+			t.Errorf("app %q has %d service principals in the target, want 1", app.DisplayName, len(sps))
+			continue
+		}
+		if n := assigned[principal+"|"+sps[0].ID+"|"+a.AppRoleID]; n != 1 {
+			t.Errorf("assignment of role %s of %q to %s exists %d times in the target, want once", a.AppRoleID, app.DisplayName, principal, n)
+		}
+		checked++
+	}
+	if checked == 0 {
+		t.Error("no app role assignment to a migrated principal was checked: the demo tenants should have some")
+	}
 }
 
 func dumpTenant(t testing.TB, s *localstack.Stack, tenantID string) tenantDump {
@@ -239,6 +338,18 @@ func TestFullWaveMigratesGroupsAndMembershipsOnceAndSecondWaveCompletesPending(t
 	tgt := dumpTenant(t, s, s.TargetTenantID)
 	exported := exportedUsers(t, validRows(t, data), src, targetBefore, tgt)
 	scope, pending := groupOutcome(t, s, src, tgt, exported, nil)
+	principals := map[string]string{}
+	for id, target := range exported {
+		principals[id] = target
+	}
+	for _, g := range src.Groups {
+		for _, c := range tgt.Groups {
+			if c.UniqueName == expectedGroupName(s, g.ID) {
+				principals[g.ID] = c.ID
+			}
+		}
+	}
+	appOutcome(t, s, src, tgt, principals)
 	r := final.Report
 	if r.Phases["groups"].Created+r.Phases["groups"].Skipped != len(scope) {
 		t.Errorf("report groups %+v, want %d groups in scope", r.Phases["groups"], len(scope))
