@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/microsoftgraph/msgraph-sdk-go/models"
+
+	"t2t/shared/graph"
 	"t2t/shared/localstack"
 	"t2t/shared/ops"
 	"t2t/shared/state"
@@ -451,4 +454,136 @@ func killHandlerDuring(ctx context.Context, t *testing.T, s *localstack.Stack, s
 		}
 	}()
 	return out
+}
+
+// waitRollback waits for waves/<wave>/rollback.json written after since, of the given kind.
+func waitRollback(ctx context.Context, t *testing.T, store *state.Store, id string, dryRun bool, since time.Time) rollbackDoc {
+	t.Helper()
+	for ctx.Err() == nil {
+		var r rollbackDoc
+		if _, err := store.GetJSON(ctx, wave.RollbackPath(id), &r); err == nil && r.DryRun == dryRun && r.CompletedUtc.After(since) {
+			return r
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("no rollback report for %s (dry run %t)", id, dryRun)
+	return rollbackDoc{}
+}
+
+type rollbackDoc struct {
+	DryRun       bool      `json:"dryRun"`
+	CompletedUtc time.Time `json:"completedUtc"`
+	Phases       map[string]struct {
+		Deleted, WouldDelete, Kept, Failed int
+	} `json:"phases"`
+	Kept []struct{ Phase, Key, Reason string } `json:"kept"`
+}
+
+func ids[T any](list []T, id func(T) string) []string {
+	out := make([]string, len(list))
+	for i, v := range list {
+		out[i] = id(v)
+	}
+	return out
+}
+
+// TestRollbackRemovesExactlyWhatT2TCreated runs the demo wave, renames one group t2t created, then
+// rolls the wave back: first as a dry run (lists, deletes nothing), then for real. Afterwards the
+// target holds exactly what it held before the wave plus the renamed group (kept and reported);
+// users and groups t2t created are in the recycle bin. A second rollback changes nothing.
+func TestRollbackRemovesExactlyWhatT2TCreated(t *testing.T) {
+	s := startStack(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	before := dumpTenant(t, s, s.TargetTenantID)
+	_, store, final, _, _ := runDemoWave(ctx, t, s, nil)
+	r := final.Report
+	after := dumpTenant(t, s, s.TargetTenantID)
+	var renamed simGroup
+	for _, g := range after.Groups {
+		if strings.HasPrefix(g.UniqueName, "t2t-groups-") {
+			renamed = g
+			break
+		}
+	}
+	// An administrator renames one group t2t created: rollback must leave it and say so.
+	name := "Renamed by an admin"
+	body := models.NewGroup()
+	body.SetDisplayName(&name)
+	if _, err := demoGraph(t, s, s.TargetTenantID).Groups().ByGroupId(renamed.ID).Patch(ctx, body, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	start := time.Now().UTC()
+	if err := ops.Rollback(ctx, s.Azurite.ConnectionString(), "usermapping", true); err != nil {
+		t.Fatal(err)
+	}
+	dry := waitRollback(ctx, t, store, "usermapping", true, start)
+	for _, phase := range []string{"users", "groups", "applications", "servicePrincipals"} {
+		created := r.Phases[phase].Created
+		if phase == "servicePrincipals" {
+			created += r.Phases[phase].Pending // created, with assignments waiting for principals
+		}
+		if dry.Phases[phase].WouldDelete != created {
+			t.Errorf("dry rollback of %s would delete %d, the wave created %d", phase, dry.Phases[phase].WouldDelete, created)
+		}
+	}
+	if now := dumpTenant(t, s, s.TargetTenantID); len(now.Users) != len(after.Users) || len(now.Groups) != len(after.Groups) {
+		t.Fatalf("the dry rollback changed the target")
+	}
+
+	start = time.Now().UTC()
+	if err := ops.Rollback(ctx, s.Azurite.ConnectionString(), "usermapping", false); err != nil {
+		t.Fatal(err)
+	}
+	done := waitRollback(ctx, t, store, "usermapping", false, start)
+	rolled := dumpTenant(t, s, s.TargetTenantID)
+	if !sameSet(ids(rolled.Users, func(u simUser) string { return u.ID }), ids(before.Users, func(u simUser) string { return u.ID })) {
+		t.Errorf("after rollback the target has %d users, before the wave %d: matched accounts must stay, created ones go", len(rolled.Users), len(before.Users))
+	}
+	wantGroups := append(ids(before.Groups, func(g simGroup) string { return g.ID }), renamed.ID)
+	if !sameSet(ids(rolled.Groups, func(g simGroup) string { return g.ID }), wantGroups) {
+		t.Errorf("after rollback the target has groups %d, want the %d it had plus the renamed one", len(rolled.Groups), len(before.Groups))
+	}
+	if len(rolled.Applications) != len(before.Applications) || len(rolled.ServicePrincipals) != len(before.ServicePrincipals) {
+		t.Errorf("after rollback: %d apps, %d service principals; before the wave %d and %d", len(rolled.Applications),
+			len(rolled.ServicePrincipals), len(before.Applications), len(before.ServicePrincipals))
+	}
+	unified := 0 // Entra keeps deleted Microsoft 365 groups for 30 days; security groups are gone for good
+	for _, g := range after.Groups {
+		if strings.HasPrefix(g.UniqueName, "t2t-groups-") && slices.Contains(g.GroupTypes, "Unified") && g.ID != renamed.ID {
+			unified++
+		}
+	}
+	if len(rolled.DeletedUsers) != r.Phases["users"].Created || len(rolled.DeletedGroups) != unified {
+		t.Errorf("deleted items: %d users, %d groups; want the %d created users and %d Microsoft 365 groups",
+			len(rolled.DeletedUsers), len(rolled.DeletedGroups), r.Phases["users"].Created, unified)
+	}
+	if done.Phases["groups"].Kept != 1 || len(done.Kept) != 1 || !strings.Contains(done.Kept[0].Reason, "Renamed by an admin") {
+		t.Errorf("the renamed group should be kept and reported: %+v", done)
+	}
+	if done.Phases["users"].Deleted != r.Phases["users"].Created {
+		t.Errorf("rollback deleted %d users, the wave created %d", done.Phases["users"].Deleted, r.Phases["users"].Created)
+	}
+
+	start = time.Now().UTC()
+	if err := ops.Rollback(ctx, s.Azurite.ConnectionString(), "usermapping", false); err != nil {
+		t.Fatal(err)
+	}
+	waitRollback(ctx, t, store, "usermapping", false, start)
+	if again := dumpTenant(t, s, s.TargetTenantID); len(again.Users) != len(rolled.Users) || len(again.Groups) != len(rolled.Groups) {
+		t.Errorf("a second rollback changed the target")
+	}
+}
+
+// demoGraph is a Graph client of the demo's migration app (demo/tenants.json) in a simulated tenant.
+func demoGraph(t *testing.T, s *localstack.Stack, tenantID string) *graph.Client {
+	t.Helper()
+	c, err := graph.New(graph.Config{AuthorityHost: s.GraphURL + "/", GraphBaseURL: s.GraphURL + "/v1.0",
+		ClientID: "0b7d5e3a-9c21-4f6e-8a4d-2c1e5f7a9b10", ClientSecret: "local-simulator-secret-not-for-production",
+		CAFile: s.CAFile, MaxAttempts: 3}, tenantID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

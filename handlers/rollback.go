@@ -153,7 +153,7 @@ func (a *App) rollbackOne(ctx context.Context, env *phase.Env, p phase.Phase, m 
 func (a *App) rollbackReport(ctx context.Context, inv *invocation, store *state.Store, waveID string, dryRun bool) error {
 	r := RollbackReport{Wave: waveID, DryRun: dryRun, CompletedUtc: time.Now().UTC(), Phases: map[string]RollbackCounts{},
 		Kept: []RollbackItem{}, Failed: []RollbackItem{}, Notes: []string{
-			"Deleted users and groups are in the target tenant's recycle bin (Deleted items) and can be restored for 30 days.",
+			"Deleted users, Microsoft 365 groups and app registrations are in the target tenant's deleted items and can be restored for 30 days; deleted security groups cannot be restored (Entra deletes them permanently).",
 			"Objects t2t matched to existing accounts were never touched; objects changed since t2t created them were kept.",
 		}}
 	for _, p := range a.Phases {
