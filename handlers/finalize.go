@@ -56,6 +56,14 @@ func (a *App) finalize(ctx context.Context, inv *invocation, env *phase.Env) (er
 	}
 	now := time.Now().UTC()
 	rep := report.Build(m, ledgers, now)
+	facts, err := env.Store.Facts(ctx, env.Wave, env.Version)
+	if err != nil {
+		return err
+	}
+	rep.Writes = map[string]int{}
+	for name, p := range wave.Summarize(facts) {
+		rep.Writes[name] = p.Writes
+	}
 	if m.DryRun {
 		if _, err := env.Store.PutBytes(ctx, wave.WhatIfPath(env.Wave), report.WhatIfCSV(ledgers), "text/csv", state.Cond{}); err != nil {
 			return err

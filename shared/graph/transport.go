@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -46,10 +47,13 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	for attempt := 1; ; attempt++ {
-		if t.writes != nil && isWrite(req.Method) {
-			if err := t.writes.take(ctx, t.sleep); err != nil {
-				return nil, err
+		if isWrite(req.Method) {
+			if t.writes != nil {
+				if err := t.writes.take(ctx, t.sleep); err != nil {
+					return nil, err
+				}
 			}
+			countWrite(ctx)
 		}
 		try, err := rewind(req, attempt)
 		if err != nil {
@@ -201,4 +205,18 @@ func (b *bucket) take(ctx context.Context, sleep func(context.Context, time.Dura
 		return nil
 	}
 	return sleep(ctx, time.Duration(deficit/b.rate*float64(time.Second)))
+}
+
+type writeCounterKey struct{}
+
+// WithWriteCounter returns a context whose Graph writes (every attempt: each one counts against the
+// write quota) are added to n, so that a step can say how many writes it cost.
+func WithWriteCounter(ctx context.Context, n *atomic.Int64) context.Context {
+	return context.WithValue(ctx, writeCounterKey{}, n)
+}
+
+func countWrite(ctx context.Context) {
+	if n, ok := ctx.Value(writeCounterKey{}).(*atomic.Int64); ok {
+		n.Add(1)
+	}
 }

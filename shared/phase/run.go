@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"time"
 
+	"t2t/shared/graph"
 	"t2t/shared/state"
 	"t2t/shared/wave"
 )
@@ -140,17 +142,19 @@ func (r Registry) Import(ctx context.Context, env *Env, p Phase, chunk int, emit
 	if env.DryRun {
 		run = p.Plan
 	}
-	counts, err := run(ctx, env, chunk)
+	var writes atomic.Int64
+	counts, err := run(graph.WithWriteCounter(ctx, &writes), env, chunk)
 	if err != nil {
 		return err // ErrRetryLater included: the queue redelivers after its visibility timeout
 	}
 	env.logf("wave %s %s chunk %d: %d created, %d matched, %d skipped, %d pending, %d failed", env.Wave, p.Name(), chunk,
 		counts.Created, counts.Matched, counts.Skipped, counts.Pending, counts.Failed)
-	return r.chunkSettled(ctx, env, p.Name(), chunk, counts, emit)
+	return r.chunkSettled(ctx, env, p.Name(), chunk, counts, int(writes.Load()), emit)
 }
 
-func (r Registry) chunkSettled(ctx context.Context, env *Env, phase string, chunk int, counts wave.Counts, emit Emit) error {
-	if err := env.Store.PutFact(ctx, env.Wave, env.Version, wave.Fact{Phase: phase, Kind: wave.FactChunk, Index: chunk, Counts: counts}); err != nil {
+func (r Registry) chunkSettled(ctx context.Context, env *Env, phase string, chunk int, counts wave.Counts, writes int, emit Emit) error {
+	// Writes of earlier, failed deliveries of this chunk are not counted: they were not recorded.
+	if err := env.Store.PutFact(ctx, env.Wave, env.Version, wave.Fact{Phase: phase, Kind: wave.FactChunk, Index: chunk, Counts: counts, Writes: writes}); err != nil {
 		return err
 	}
 	ev := env.event(wave.EventChunkSettled, phase)
@@ -205,7 +209,7 @@ func (r Registry) Poison(ctx context.Context, env *Env, p Phase, step wave.Step,
 		if err != nil {
 			return err
 		}
-		return r.chunkSettled(ctx, env, p.Name(), step.Chunk, counts, emit)
+		return r.chunkSettled(ctx, env, p.Name(), step.Chunk, counts, 0, emit)
 	case wave.OpExport:
 		return r.poisonPart(ctx, env, p, step.Part, reason, emit)
 	case wave.OpStart:

@@ -30,11 +30,13 @@ type Report struct {
 	Options      wave.Options           `json:"options"`
 	Phases       map[string]wave.Counts `json:"phases"`
 	PhaseOrder   []string               `json:"phaseOrder"` // the phases that ran, in the order they run
-	Totals       wave.Counts            `json:"totals"`
-	Failures     []Failure              `json:"failures"`
-	Pending      []Failure              `json:"pending,omitempty"`
-	ManualSteps  []string               `json:"manualSteps"`
-	Files        Files                  `json:"files"`
+	// Writes counts the Graph writes each phase issued (every attempt counts against the quota).
+	Writes      map[string]int `json:"writes,omitempty"`
+	Totals      wave.Counts    `json:"totals"`
+	Failures    []Failure      `json:"failures"`
+	Pending     []Failure      `json:"pending,omitempty"`
+	ManualSteps []string       `json:"manualSteps"`
+	Files       Files          `json:"files"`
 }
 
 // RowCounts says how much of the mapping file entered the pipeline.

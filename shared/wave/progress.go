@@ -21,6 +21,7 @@ type Fact struct {
 	Index  int    `json:"Index"`  // part or chunk number (0 for plan)
 	Parts  int    `json:"Parts"`  // plan: export parts of the phase
 	Chunks int    `json:"Chunks"` // part: import chunks it queued
+	Writes int    `json:"Writes"` // chunk: Graph writes it issued (every attempt)
 	Counts
 }
 
@@ -32,6 +33,7 @@ type PhaseProgress struct {
 	Chunks     int    `json:"chunks"` // declared by the parts done so far
 	ChunksDone int    `json:"chunksDone"`
 	Counts     Counts `json:"counts"`
+	Writes     int    `json:"writes"`
 }
 
 // Complete reports whether every export part is done and every chunk they queued has settled.
@@ -63,6 +65,7 @@ func Summarize(facts []Fact) map[string]*PhaseProgress {
 		case FactChunk:
 			p.ChunksDone++
 			p.Counts = p.Counts.Add(f.Counts)
+			p.Writes += f.Writes
 		}
 	}
 	return out
