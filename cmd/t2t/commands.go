@@ -125,10 +125,17 @@ func reportCmd(ctx context.Context, args []string) error {
 	if st.Manifest == nil {
 		return fmt.Errorf("no wave %s", *id)
 	}
-	if *asJSON && st.Report != nil {
+	if *asJSON {
+		// Always JSON: the report once the wave has one, otherwise the wave's status and progress
+		// (a rejected file has no report; its reason is in the manifest).
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(st.Report)
+		if st.Report != nil && st.Report.Version == wave.VersionOf(st.Manifest) {
+			return enc.Encode(st.Report)
+		}
+		return enc.Encode(map[string]any{"wave": st.Manifest.Wave, "status": st.Manifest.Status, "reason": st.Manifest.Reason,
+			"rows": map[string]int{"total": st.Manifest.TotalRows, "invalid": st.Manifest.InvalidRows, "valid": st.Manifest.ValidRows},
+			"progress": st.Progress, "errors": wave.ErrorsPath(st.Manifest.Wave)})
 	}
 	printSummary(os.Stdout, st)
 	return nil
@@ -164,6 +171,9 @@ func follow(ctx context.Context, store *state.Store, id string, out *os.File) (o
 func printSummary(out *os.File, st ops.Status) {
 	m := st.Manifest
 	fmt.Fprintf(out, "\nwave %s: %s\n", m.Wave, m.Status)
+	if m.Reason != "" {
+		fmt.Fprintf(out, "  the file was refused: %s\n", m.Reason)
+	}
 	fmt.Fprintf(out, "  rows: %d total, %d valid, %d rejected (waves/%s)\n", m.TotalRows, m.ValidRows, m.InvalidRows, wave.ErrorsPath(m.Wave))
 	r := st.Report
 	if r == nil {
@@ -173,7 +183,7 @@ func printSummary(out *os.File, st ops.Status) {
 		fmt.Fprintf(out, "  dry run (what would happen; verdicts in waves/%s):\n", r.Files.WhatIf)
 	}
 	for _, name := range r.PhaseOrder {
-		fmt.Fprintf(out, "  %-18s %s\n", name+":", ops.CountsText(r.Phases[name]))
+		fmt.Fprintf(out, "  %-18s %s (%d Graph writes)\n", name+":", ops.CountsText(r.Phases[name]), r.Writes[name])
 	}
 	for _, f := range r.Failures {
 		where := f.Source
