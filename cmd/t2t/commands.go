@@ -134,7 +134,7 @@ func reportCmd(ctx context.Context, args []string) error {
 			return enc.Encode(st.Report)
 		}
 		return enc.Encode(map[string]any{"wave": st.Manifest.Wave, "status": st.Manifest.Status, "reason": st.Manifest.Reason,
-			"rows": map[string]int{"total": st.Manifest.TotalRows, "invalid": st.Manifest.InvalidRows, "valid": st.Manifest.ValidRows},
+			"rows":     map[string]int{"total": st.Manifest.TotalRows, "invalid": st.Manifest.InvalidRows, "valid": st.Manifest.ValidRows},
 			"progress": st.Progress, "errors": wave.ErrorsPath(st.Manifest.Wave)})
 	}
 	printSummary(os.Stdout, st)
