@@ -701,9 +701,13 @@ func TestDemoDryRunPredictsTheRealRun(t *testing.T) {
 	s := startStack(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
+	writesBefore := targetWrites(t, s)
 	data, store, dry, sourceBefore, targetBefore := runDemoWave(ctx, t, s, &ops.UploadOptions{DryRun: true})
 	if !dry.Report.DryRun || !dry.Manifest.DryRun {
 		t.Fatalf("not reported as a dry run: %+v", dry.Report)
+	}
+	if w := targetWrites(t, s); w != writesBefore {
+		t.Errorf("the dry run sent %d writes to the target tenant (simulator counters), want 0", w-writesBefore)
 	}
 	if after := dumpUsers(t, s, s.TargetTenantID); len(after) != len(targetBefore) {
 		t.Errorf("the dry run changed the target: %d users, was %d", len(after), len(targetBefore))
@@ -720,7 +724,12 @@ func TestDemoDryRunPredictsTheRealRun(t *testing.T) {
 		t.Fatalf("whatif.csv is not the expected CSV: %v %q", err, whatif)
 	}
 	actions := map[string]int{}
+	phases := map[string]int{}
 	for _, r := range recs[1:] {
+		phases[r[0]]++
+		if r[0] == "groups" && r[4] != "create" && r[4] != "refuse" {
+			t.Errorf("whatif groups line %v: a first dry run can only create or refuse", r)
+		}
 		if r[0] != "users" {
 			continue
 		}
@@ -741,6 +750,15 @@ func TestDemoDryRunPredictsTheRealRun(t *testing.T) {
 		}
 		actions[r[3]]++
 	}
+	for _, name := range dry.Report.PhaseOrder {
+		c := dry.Report.Phases[name]
+		if phases[name] != c.Total() {
+			t.Errorf("whatif.csv has %d %s lines, the dry run's report counts %d objects", phases[name], name, c.Total())
+		}
+	}
+	if len(dry.Report.PhaseOrder) < 5 || phases["groups"] == 0 || phases["applications"] == 0 {
+		t.Errorf("the dry run should plan every phase: %v, whatif lines per phase %v", dry.Report.PhaseOrder, phases)
+	}
 	// The real run of the same file is a new version, and does what the dry run said.
 	if err := ops.Upload(ctx, s.Azurite.ConnectionString(), "usermapping.csv", data); err != nil {
 		t.Fatal(err)
@@ -752,6 +770,24 @@ func TestDemoDryRunPredictsTheRealRun(t *testing.T) {
 	if r.Phases["users"].Created != actions["create"] || r.Phases["users"].Matched != actions["match"] || r.Phases["users"].Failed != actions["refuse"] {
 		t.Errorf("real run %+v, dry run predicted %v", r.Phases["users"], actions)
 	}
+}
+
+// targetWrites is how many writes the simulator counted in the target tenant (all clients).
+func targetWrites(t *testing.T, s *localstack.Stack) int64 {
+	var all []struct {
+		Tenant string `json:"tenant"`
+		Writes int64  `json:"writes"`
+	}
+	if err := json.Unmarshal([]byte(simGet(t, s, "/_sim/counters")), &all); err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	for _, c := range all {
+		if c.Tenant == s.TargetTenantID {
+			n += c.Writes
+		}
+	}
+	return n
 }
 
 // simGet reads a simulator admin endpoint as text.

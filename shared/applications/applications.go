@@ -120,11 +120,7 @@ func fromModel(a models.Applicationable) (SourceApp, error) {
 }
 
 func snapshot(ctx context.Context, env *phase.Env, chunk int) (*Snapshot, error) {
-	var snap Snapshot
-	if err := env.GetSnapshot(ctx, Type, chunk, &snap); err != nil {
-		return nil, err
-	}
-	return &snap, nil
+	return phase.ReadSnapshot[Snapshot](ctx, env, Type, chunk)
 }
 
 // ChunkKeys implements phase.ChunkKeyed.
@@ -158,34 +154,18 @@ func (Phase) ManualSteps(env *phase.Env, counts wave.Counts) []string {
 // Rollback implements phase.Phase: the app registration is deleted (restorable from deleted items
 // for 30 days), unless it was renamed since t2t created it.
 func (Phase) Rollback(ctx context.Context, env *phase.Env, m state.IDMapping) error {
-	a, err := env.Target.Applications().ByApplicationId(m.TargetID).Get(ctx, nil)
-	if phase.IsGone(err) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("reading application %s: %w", m.TargetKey, err)
-	}
-	if m.Fingerprint != "" && deref(a.GetDisplayName()) != m.Fingerprint {
-		return fmt.Errorf("application %q is now %q: %w", m.Fingerprint, deref(a.GetDisplayName()), phase.ErrChanged)
-	}
-	if err := env.Target.Applications().ByApplicationId(m.TargetID).Delete(ctx, nil); err != nil && !phase.IsGone(err) {
-		return fmt.Errorf("deleting application %s: %w", m.TargetKey, err)
-	}
-	return nil
+	item := env.Target.Applications().ByApplicationId(m.TargetID)
+	return phase.DeleteUnlessChanged(ctx, m, "application", func(ctx context.Context) (string, error) {
+		a, err := item.Get(ctx, nil)
+		if err != nil {
+			return "", err
+		}
+		return deref(a.GetDisplayName()), nil
+	}, func(ctx context.Context) error { return item.Delete(ctx, nil) })
 }
 
 func ptr[T any](v T) *T { return &v }
 
-func deref(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
-}
+func deref(p *string) string { return phase.Str(p) }
 
-func firstNonEmpty(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
+func firstNonEmpty(a, b string) string { return phase.FirstNonEmpty(a, b) }

@@ -53,15 +53,7 @@ func prepare(ctx context.Context, env *phase.Env, chunk int) (*work, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, a := range snap.Apps {
-		if m, ok := mapped[a.ID]; ok && !ledger.Done(a.ID) {
-			status := wave.ObjMatched
-			if m.Created && m.Wave == env.Wave {
-				status = wave.ObjCreated
-			}
-			ledger.Set(a.ID, status, m.TargetID, "")
-		}
-	}
+	ledger.SettleMapped(mapped)
 	return w, nil
 }
 

@@ -205,11 +205,6 @@ func fromModel(g models.Groupable) SourceGroup {
 	}
 }
 
-func deref(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
-}
+func deref(p *string) string { return phase.Str(p) }
 
 func equalFold(a, b string) bool { return strings.EqualFold(a, b) }

@@ -118,15 +118,7 @@ func prepare(ctx context.Context, env *phase.Env, chunk int) (*chunkWork, error)
 	if err != nil {
 		return nil, err
 	}
-	for _, g := range snap.Groups {
-		if m, ok := mapped[g.ID]; ok && !ledger.Done(g.ID) {
-			status := wave.ObjMatched // migrated by an earlier wave: nothing to write
-			if m.Created && m.Wave == env.Wave {
-				status = wave.ObjCreated
-			}
-			ledger.Set(g.ID, status, m.TargetID, "")
-		}
-	}
+	ledger.SettleMapped(mapped)
 	return w, nil
 }
 
@@ -268,9 +260,4 @@ func newTargetGroup(g SourceGroup, uniqueName string, owners, ids map[string]str
 	return t, note
 }
 
-func firstNonEmpty(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
+func firstNonEmpty(a, b string) string { return phase.FirstNonEmpty(a, b) }

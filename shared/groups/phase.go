@@ -77,21 +77,15 @@ func (Phase) Plan(ctx context.Context, env *phase.Env, chunk int) (wave.Counts, 
 // Rollback implements phase.Phase: the group goes to the recycle bin (restorable for 30 days),
 // unless it was renamed since t2t created it.
 func (Phase) Rollback(ctx context.Context, env *phase.Env, m state.IDMapping) error {
-	g, err := env.Target.Groups().ByGroupId(m.TargetID).Get(ctx, &graphgroups.GroupItemRequestBuilderGetRequestConfiguration{
-		QueryParameters: &graphgroups.GroupItemRequestBuilderGetQueryParameters{Select: []string{"id", "displayName"}}})
-	if phase.IsGone(err) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("reading group %s: %w", m.TargetKey, err)
-	}
-	if m.Fingerprint != "" && deref(g.GetDisplayName()) != m.Fingerprint {
-		return fmt.Errorf("group %q is now %q: %w", m.Fingerprint, deref(g.GetDisplayName()), phase.ErrChanged)
-	}
-	if err := env.Target.Groups().ByGroupId(m.TargetID).Delete(ctx, nil); err != nil && !phase.IsGone(err) {
-		return fmt.Errorf("deleting group %s: %w", m.TargetKey, err)
-	}
-	return nil
+	item := env.Target.Groups().ByGroupId(m.TargetID)
+	return phase.DeleteUnlessChanged(ctx, m, "group", func(ctx context.Context) (string, error) {
+		g, err := item.Get(ctx, &graphgroups.GroupItemRequestBuilderGetRequestConfiguration{
+			QueryParameters: &graphgroups.GroupItemRequestBuilderGetQueryParameters{Select: []string{"id", "displayName"}}})
+		if err != nil {
+			return "", err
+		}
+		return deref(g.GetDisplayName()), nil
+	}, func(ctx context.Context) error { return item.Delete(ctx, nil) })
 }
 
 // ChunkKeys implements phase.ChunkKeyed.

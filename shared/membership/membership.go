@@ -156,11 +156,7 @@ func members(ctx context.Context, c *graph.Client, groupID, rel string) ([]group
 }
 
 func snapshot(ctx context.Context, env *phase.Env, chunk int) (*Snapshot, error) {
-	var snap Snapshot
-	if err := env.GetSnapshot(ctx, Type, chunk, &snap); err != nil {
-		return nil, err
-	}
-	return &snap, nil
+	return phase.ReadSnapshot[Snapshot](ctx, env, Type, chunk)
 }
 
 // ChunkKeys implements phase.ChunkKeyed.

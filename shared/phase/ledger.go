@@ -169,3 +169,19 @@ func graphNotFound(err error) bool { return graph.IsNotFound(err) }
 
 // IsGone reports a Graph 404: the object does not exist (rollback treats it as already deleted).
 func IsGone(err error) bool { return err != nil && graph.IsNotFound(err) }
+
+// SettleMapped settles the chunk's objects the id map knows already (keyed by source id = ledger
+// key): Created when this wave created them (a redelivered or rerun step), Matched otherwise (an
+// earlier wave did). Nothing is written to the target for them.
+func (c *Chunk) SettleMapped(mapped map[string]state.IDMapping) {
+	for key, m := range mapped {
+		if c.entries[key] == nil || c.Done(key) {
+			continue
+		}
+		status := wave.ObjMatched
+		if m.Created && m.Wave == c.env.Wave {
+			status = wave.ObjCreated
+		}
+		c.Set(key, status, m.TargetID, "")
+	}
+}

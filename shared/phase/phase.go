@@ -156,3 +156,48 @@ func Parallel(n, width int, fn func(i int) error) error {
 	}
 	return first
 }
+
+// ReadSnapshot reads one chunk of a phase's export into a new T.
+func ReadSnapshot[T any](ctx context.Context, env *Env, phase string, chunk int) (*T, error) {
+	v := new(T)
+	if err := env.GetSnapshot(ctx, phase, chunk, v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// DeleteUnlessChanged is the rollback of an object t2t created: read reports the object's current
+// name (an error for which IsGone holds means it is gone already: done); when m has a fingerprint
+// and the name no longer matches it, the object is left alone (ErrChanged); otherwise del deletes it.
+func DeleteUnlessChanged(ctx context.Context, m state.IDMapping, what string, read func(context.Context) (string, error), del func(context.Context) error) error {
+	name, err := read(ctx)
+	if IsGone(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading %s %s: %w", what, m.TargetKey, err)
+	}
+	if m.Fingerprint != "" && name != m.Fingerprint {
+		return fmt.Errorf("%s %q is now %q: %w", what, m.Fingerprint, name, ErrChanged)
+	}
+	if err := del(ctx); err != nil && !IsGone(err) {
+		return fmt.Errorf("deleting %s %s: %w", what, m.TargetKey, err)
+	}
+	return nil
+}
+
+// Str dereferences an optional Graph string ("" for nil).
+func Str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// FirstNonEmpty returns a unless it is empty, then b.
+func FirstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}

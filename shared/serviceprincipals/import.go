@@ -287,9 +287,4 @@ func idString(u *uuid.UUID) string {
 	return u.String()
 }
 
-func firstNonEmpty(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
+func firstNonEmpty(a, b string) string { return phase.FirstNonEmpty(a, b) }

@@ -145,11 +145,7 @@ func readAssignments(ctx context.Context, env *phase.Env, sp *SourceSP) error {
 }
 
 func snapshot(ctx context.Context, env *phase.Env, chunk int) (*Snapshot, error) {
-	var snap Snapshot
-	if err := env.GetSnapshot(ctx, Type, chunk, &snap); err != nil {
-		return nil, err
-	}
-	return &snap, nil
+	return phase.ReadSnapshot[Snapshot](ctx, env, Type, chunk)
 }
 
 // ChunkKeys implements phase.ChunkKeyed.
@@ -188,26 +184,15 @@ func (Phase) Rollback(ctx context.Context, env *phase.Env, m state.IDMapping) er
 		}
 		return nil
 	}
-	sp, err := env.Target.ServicePrincipals().ByServicePrincipalId(m.TargetID).Get(ctx, &graphsps.ServicePrincipalItemRequestBuilderGetRequestConfiguration{
-		QueryParameters: &graphsps.ServicePrincipalItemRequestBuilderGetQueryParameters{Select: []string{"id", "displayName"}}})
-	if phase.IsGone(err) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("reading service principal %s: %w", m.TargetKey, err)
-	}
-	if m.Fingerprint != "" && deref(sp.GetDisplayName()) != m.Fingerprint {
-		return fmt.Errorf("service principal %q is now %q: %w", m.Fingerprint, deref(sp.GetDisplayName()), phase.ErrChanged)
-	}
-	if err := env.Target.ServicePrincipals().ByServicePrincipalId(m.TargetID).Delete(ctx, nil); err != nil && !phase.IsGone(err) {
-		return fmt.Errorf("deleting service principal %s: %w", m.TargetKey, err)
-	}
-	return nil
+	item := env.Target.ServicePrincipals().ByServicePrincipalId(m.TargetID)
+	return phase.DeleteUnlessChanged(ctx, m, "service principal", func(ctx context.Context) (string, error) {
+		sp, err := item.Get(ctx, &graphsps.ServicePrincipalItemRequestBuilderGetRequestConfiguration{
+			QueryParameters: &graphsps.ServicePrincipalItemRequestBuilderGetQueryParameters{Select: []string{"id", "displayName"}}})
+		if err != nil {
+			return "", err
+		}
+		return deref(sp.GetDisplayName()), nil
+	}, func(ctx context.Context) error { return item.Delete(ctx, nil) })
 }
 
-func deref(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
-}
+func deref(p *string) string { return phase.Str(p) }
