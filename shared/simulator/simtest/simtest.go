@@ -77,3 +77,32 @@ func Credential(t testing.TB, srv *simulator.Server, tenantID, clientID, secret 
 	}
 	return cred
 }
+
+// The function app's managed identity in FederatedConfig: a user-assigned identity of fabrikam, the
+// target tenant, where Bicep creates the app registration and its federated credential.
+const (
+	MIHeader      = "sim-identity-header"
+	MIClientID    = "4e1b7c2d-8a3f-4d6e-9b0c-1a2b3c4d5e61"
+	MIPrincipalID = "6f2c8d3e-9b4a-4e7f-8c1d-2b3c4d5e6f72"
+)
+
+// FederatedConfig is simulator.ExampleConfig plus a managed identity endpoint serving MIClientID and a
+// federated credential on the migrator app that trusts it (issuer fabrikam's Entra issuer, subject
+// MIPrincipalID, audience api://AzureADTokenExchange), as infra/modules/appregistration.bicep creates it.
+// The migrator keeps its secret, so both paths can be compared.
+func FederatedConfig() *simulator.Config {
+	cfg := simulator.ExampleConfig()
+	fic := simulator.FederatedCredentialConfig{Name: "t2t-function-app", Issuer: simulator.EntraIssuer(FabrikamID),
+		Subject: MIPrincipalID, Audiences: []string{simulator.TokenExchangeAudience}}
+	for i := range cfg.Tenants {
+		for j := range cfg.Tenants[i].Clients {
+			if c := &cfg.Tenants[i].Clients[j]; c.ClientID == MigratorID && cfg.Tenants[i].ID == FabrikamID {
+				c.FederatedCredentials = append(c.FederatedCredentials, fic)
+			}
+		}
+	}
+	cfg.ManagedIdentity = &simulator.ManagedIdentityConfig{Header: MIHeader, Identities: []simulator.ManagedIdentity{
+		{ClientID: MIClientID, PrincipalID: MIPrincipalID, Tenant: FabrikamID},
+	}}
+	return cfg
+}
