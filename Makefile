@@ -3,6 +3,7 @@ SHELL := /bin/bash
 GO ?= go
 BIN := bin
 AZURITE := tools/azurite/node_modules/.bin/azurite
+BICEP_PARSER := tools/bicep/node_modules/tree-sitter-bicep/tree-sitter-bicep.wasm
 export GOFLAGS ?= -mod=mod
 
 .PHONY: all tools build test vet fmt-check demo bench package clean stack
@@ -14,7 +15,13 @@ $(AZURITE): tools/azurite/package.json tools/azurite/package-lock.json
 	cd tools/azurite && npm ci --no-audit --no-fund --loglevel=error
 	@touch $(AZURITE)
 
-tools: $(AZURITE)
+# tree-sitter-bicep (WebAssembly build) and web-tree-sitter from npm into tools/bicep, for the infra
+# contract tests that parse every .bicep file (the Bicep CLI is not needed); no native build.
+$(BICEP_PARSER): tools/bicep/package.json tools/bicep/package-lock.json
+	cd tools/bicep && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	@touch $(BICEP_PARSER)
+
+tools: $(AZURITE) $(BICEP_PARSER)
 
 build:
 	@mkdir -p $(BIN)
