@@ -3,7 +3,8 @@
 // prints, as one JSON array on stdout, each file's syntax errors and a compact syntax tree:
 //
 //   [{"file": "...", "extensions": ["microsoftGraphV1"], "errors": [{"line", "column", "kind", "text"}],
-//     "tree": {"t": type, "f": field name, "s": source text of leaves, "r": 1-based line, "c": [named children]}}]
+//     "tree": {"t": type, "f": field name, "s": source text of leaves, "x": source text of short inner
+//              nodes (up to 200 characters), "r": 1-based line, "c": [named children]}}]
 //
 // kind is ERROR (unparsable text) or MISSING (a token the parser had to invent). The infra contract
 // tests (infra/*_test.go) run this and fail on any error, then read the trees.
@@ -40,8 +41,12 @@ function compact(node, field) {
     if (!child.isNamed || child.type === 'comment' || child.type === 'diagnostic_comment') continue;
     children.push(compact(child, node.fieldNameForChild(i)));
   }
-  if (children.length > 0) out.c = children;
-  else out.s = node.text;
+  if (children.length > 0) {
+    out.c = children;
+    if (node.text.length <= 200) out.x = node.text;
+  } else {
+    out.s = node.text;
+  }
   return out;
 }
 
