@@ -51,15 +51,17 @@ func modulePackages(t *testing.T, deps bool, pattern string) []goPackage {
 	return pkgs
 }
 
+// goFset holds the positions of every file goFiles parses.
+var goFset = token.NewFileSet()
+
 // goFiles parses the non-test Go files of pkgs.
 func goFiles(t *testing.T, pkgs []goPackage) map[string]*ast.File {
 	t.Helper()
-	fset := token.NewFileSet()
 	files := map[string]*ast.File{}
 	for _, p := range pkgs {
 		for _, name := range p.GoFiles {
 			path := filepath.Join(p.Dir, name)
-			f, err := parser.ParseFile(fset, path, nil, 0)
+			f, err := parser.ParseFile(goFset, path, nil, 0)
 			if err != nil {
 				t.Fatal(err)
 			}

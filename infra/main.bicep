@@ -66,8 +66,9 @@ param keyVaultPurgeProtection bool = false
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
 var targetTenantId = tenant().tenantId
-// Integer division is floor: instances x pace never exceeds the budget.
-var graphWritesPerSecond = graphWriteBudget / maximumInstanceCount
+// Integer division is floor, so instances x pace stays within the budget; at least 1 write/s per
+// instance (the handler refuses 0), which maximumInstanceCount <= 19 keeps within Graph's 20/s.
+var graphWritesPerSecond = max(1, graphWriteBudget / maximumInstanceCount)
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: 'rg-${environmentName}'
