@@ -16,8 +16,8 @@ var notFromBicep = map[string]string{
 // configures them identity-based (no connection string exists: shared-key access is disabled). Each
 // entry says what closes the gap; the test still requires the identity-based settings.
 var identityConnectionGaps = map[string]string{
-	"AzureWebJobsStorage": "handlers.SettingsFromEnv and state.Open read a connection string; in Azure they must " +
-		"open storage from AzureWebJobsStorage__accountName/__clientId with the managed identity (see docs/deploy.md, Known gaps)",
+	"AzureWebJobsStorage": "handlers.SettingsFromEnv and state.Open read a connection string; in Azure they must open " +
+		"storage with shared/storageconn.FromEnv (identity-based: __accountName, __clientId) — docs/deploy.md, Known gaps",
 }
 
 // bicepAppSettings returns the names of the app settings modules/functionapp.bicep sets (any plan,
