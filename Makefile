@@ -57,6 +57,7 @@ bench: tools build
 # Assembles the deployable function app: host.json, one folder per function, linux/amd64 handler.
 package:
 	rm -rf dist/app && mkdir -p dist/app
+	rm -f dist/app.zip dist/app.tar.gz
 	cp host.json dist/app/
 	cp -r functions/* dist/app/
 	GOOS=linux GOARCH=amd64 CGO_ENABLED=0 $(GO) build -o dist/app/handler ./cmd/handler
