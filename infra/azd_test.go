@@ -28,14 +28,8 @@ func TestAzureYAML(t *testing.T) {
 		t.Fatal("azure.yaml names no service")
 	}
 	app := infra(t, "modules/functionapp.bicep")
-	found := false
-	app.Tree.walk(func(n *node) {
-		if n.Type == "resource_declaration" && strings.HasPrefix(n.resourceType(), "Microsoft.Web/sites@") {
-			tags := n.body().prop("tags")
-			found = tags != nil && strings.Contains(tags.Text, "'azd-service-name': '"+service[1]+"'")
-		}
-	})
-	if !found {
+	site := app.find("resource_declaration", "Microsoft.Web/sites@")
+	if tags := site.body().prop("tags"); tags == nil || !strings.Contains(tags.Text, "'azd-service-name': '"+service[1]+"'") {
 		t.Errorf("the function app must be tagged azd-service-name: %s (the azure.yaml service)", service[1])
 	}
 

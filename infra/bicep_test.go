@@ -169,7 +169,7 @@ func (n *node) walk(fn func(*node)) {
 
 // stringValue returns the content of a string literal without interpolation, and whether it is one.
 func (n *node) stringValue() (string, bool) {
-	if n.Type != "string" {
+	if n == nil || n.Type != "string" {
 		return "", false
 	}
 	var b strings.Builder
@@ -201,6 +201,18 @@ func (f *bicepFile) declaration(kind, name string) *node {
 	return nil
 }
 
+// find returns the first declaration of kind (resource_declaration or module_declaration), at any
+// depth, whose type (or module path) starts with prefix; nil when there is none.
+func (f *bicepFile) find(kind, prefix string) *node {
+	var found *node
+	f.Tree.walk(func(n *node) {
+		if found == nil && n.Type == kind && strings.HasPrefix(n.resourceType(), prefix) {
+			found = n
+		}
+	})
+	return found
+}
+
 // value is the expression of a var, or the default of a param (nil when it has none).
 func (n *node) value() *node {
 	var last *node
@@ -223,6 +235,9 @@ func (n *node) resourceType() string {
 
 // body is the object of a resource or module (through a condition or a loop).
 func (n *node) body() *node {
+	if n == nil {
+		return nil
+	}
 	for _, c := range n.Children {
 		switch c.Type {
 		case "object":

@@ -231,12 +231,7 @@ func TestEventGridBlobTriggers(t *testing.T) {
 	if got := (trigger{param("functionName"), param("containerName")}); got != eventGrid[0] {
 		t.Errorf("the subscription is for %+v, the blob trigger is %+v", got, eventGrid[0])
 	}
-	var sub *node
-	f.Tree.walk(func(n *node) {
-		if n.Type == "resource_declaration" && strings.HasPrefix(n.resourceType(), "Microsoft.EventGrid/systemTopics/eventSubscriptions@") {
-			sub = n
-		}
-	})
+	sub := f.find("resource_declaration", "Microsoft.EventGrid/systemTopics/eventSubscriptions@")
 	if sub == nil {
 		t.Fatal("eventgrid-subscription.bicep has no event subscription")
 	}

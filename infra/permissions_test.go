@@ -65,20 +65,9 @@ func TestAppRegistrationGrantsExactlyTheNeededPermissions(t *testing.T) {
 		t.Fatalf("var permissions must be loadJsonContent('../%s')", permissionsFile)
 	}
 
-	var app, grants, fic *node
-	f.Tree.walk(func(n *node) {
-		if n.Type != "resource_declaration" {
-			return
-		}
-		switch typ := n.resourceType(); {
-		case strings.HasPrefix(typ, "Microsoft.Graph/applications@"):
-			app = n
-		case strings.HasPrefix(typ, "Microsoft.Graph/appRoleAssignedTo@"):
-			grants = n
-		case strings.HasPrefix(typ, "federatedIdentityCredentials@"):
-			fic = n
-		}
-	})
+	app := f.find("resource_declaration", "Microsoft.Graph/applications@")
+	grants := f.find("resource_declaration", "Microsoft.Graph/appRoleAssignedTo@")
+	fic := f.find("resource_declaration", "federatedIdentityCredentials@")
 	if app == nil || grants == nil || fic == nil {
 		t.Fatal("appregistration.bicep needs an application, its federatedIdentityCredentials and appRoleAssignedTo grants")
 	}

@@ -76,13 +76,7 @@ func TestInstancesTimesPaceWithinGraphQuota(t *testing.T) {
 		t.Errorf("maximumInstanceCount default %d, want 1 (one instance at full pace)", instances)
 	}
 
-	var fn *node
-	main.Tree.walk(func(n *node) {
-		if n.Type == "module_declaration" && n.resourceType() == "modules/functionapp.bicep" {
-			fn = n
-		}
-	})
-	params := fn.body().prop("params")
+	params := main.find("module_declaration", "modules/functionapp.bicep").body().prop("params")
 	for _, p := range []string{"graphWritesPerSecond", "maximumInstanceCount", "queueBatchSize", "queueNewBatchThreshold"} {
 		if v := params.prop(p); v == nil || v.Leaf != p {
 			t.Errorf("main.bicep must pass %s: %s to modules/functionapp.bicep", p, p)
@@ -99,13 +93,7 @@ func TestInstancesTimesPaceWithinGraphQuota(t *testing.T) {
 			t.Errorf("app setting %s must be %s", setting, want)
 		}
 	}
-	var site *node
-	app.Tree.walk(func(n *node) {
-		if n.Type == "resource_declaration" && strings.HasPrefix(n.resourceType(), "Microsoft.Web/sites@") {
-			site = n
-		}
-	})
-	props := site.body().prop("properties")
+	props := app.find("resource_declaration", "Microsoft.Web/sites@").body().prop("properties")
 	flex := props.prop("functionAppConfig").Children[1] // isFlex ? {...} : null
 	if v := flex.path("scaleAndConcurrency", "maximumInstanceCount"); v == nil || v.Leaf != "maximumInstanceCount" {
 		t.Error("functionAppConfig.scaleAndConcurrency.maximumInstanceCount must be maximumInstanceCount")

@@ -2,7 +2,6 @@ package infra
 
 import (
 	"sort"
-	"strings"
 	"testing"
 )
 
@@ -25,15 +24,8 @@ var identityConnectionGaps = map[string]string{
 func bicepAppSettings(t *testing.T) map[string]bool {
 	t.Helper()
 	f := infra(t, "modules/functionapp.bicep")
-	var config *node
-	f.Tree.walk(func(n *node) {
-		if n.Type == "resource_declaration" && strings.HasPrefix(n.resourceType(), "Microsoft.Web/sites/config@") {
-			if name, _ := n.body().prop("name").stringValue(); name == "appsettings" {
-				config = n
-			}
-		}
-	})
-	if config == nil {
+	config := f.find("resource_declaration", "Microsoft.Web/sites/config@")
+	if name, _ := config.body().prop("name").stringValue(); name != "appsettings" {
 		t.Fatal("modules/functionapp.bicep has no Microsoft.Web/sites/config 'appsettings' resource")
 	}
 	out := map[string]bool{}

@@ -11,12 +11,7 @@ import (
 func bicepStorageNames(t *testing.T) (names map[string]map[string]bool, account *node) {
 	t.Helper()
 	f := infra(t, "modules/storage.bicep")
-	f.Tree.walk(func(n *node) {
-		if n.Type == "module_declaration" && strings.HasPrefix(n.resourceType(), "br/public:avm/res/storage/storage-account:") {
-			account = n
-		}
-	})
-	if account == nil {
+	if account = f.find("module_declaration", "br/public:avm/res/storage/storage-account:"); account == nil {
 		t.Fatal("modules/storage.bicep has no avm/res/storage/storage-account module")
 	}
 	params := account.body().prop("params")

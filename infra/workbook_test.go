@@ -92,14 +92,8 @@ func TestWorkbookQueriesUseLogFields(t *testing.T) {
 		t.Errorf("fallbackResourceIds %v, want [%s]", wb.FallbackResourceIDs, placeholder)
 	}
 	f := infra(t, "modules/monitoring.bicep")
-	found := false
-	f.Tree.walk(func(n *node) {
-		if n.Type == "resource_declaration" && strings.HasPrefix(n.resourceType(), "Microsoft.Insights/workbooks@") {
-			data := n.body().path("properties", "serializedData")
-			found = data != nil && strings.Contains(data.Text, "loadTextContent('../workbook.json')") && strings.Contains(data.Text, placeholder)
-		}
-	})
-	if !found {
+	data := f.find("resource_declaration", "Microsoft.Insights/workbooks@").body().path("properties", "serializedData")
+	if data == nil || !strings.Contains(data.Text, "loadTextContent('../workbook.json')") || !strings.Contains(data.Text, placeholder) {
 		t.Error("monitoring.bicep must deploy workbook.json with its placeholder replaced by the Application Insights id")
 	}
 }

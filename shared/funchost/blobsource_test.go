@@ -5,22 +5,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"t2t/shared/localstack"
 )
 
 // TestWaveStartDeclaresEventGrid: the deployed WaveStart must use the Event Grid source (Flex
 // Consumption has no other), and the local host serves that same function.json by listing the
 // container, saying so in its startup summary and in the invocation reason.
 func TestWaveStartDeclaresEventGrid(t *testing.T) {
-	root, err := localstack.ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := loadApp(Config{Root: root, SettingsFile: writeSettings(t, map[string]string{"AzureWebJobsStorage": "UseDevelopmentStorage=true"})})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := loadRepoApp(t)
 	for _, fn := range a.functions {
 		if fn.name != "WaveStart" {
 			continue

@@ -2,7 +2,6 @@ package graph_test
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -25,23 +24,6 @@ func federatedGraphConfig(srv *simulator.Server) graph.Config {
 		ManagedIdentityClientID: simtest.MIClientID, WritesPerSecond: graph.DefaultWritesPerSecond, MaxAttempts: 2}
 }
 
-func claimsOf(t *testing.T, token string) map[string]any {
-	t.Helper()
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		t.Fatalf("not a JWT: %q", token)
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(raw, &m); err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
-
 // TestManagedIdentityFederatedCredential runs the production path end to end: azidentity's
 // ManagedIdentityCredential reads IDENTITY_ENDPOINT and IDENTITY_HEADER (as on Azure Functions) and
 // gets the identity's api://AzureADTokenExchange token from the simulator, which is the client
@@ -60,7 +42,7 @@ func TestManagedIdentityFederatedCredential(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tenant, err)
 		}
-		if c := claimsOf(t, tok.Token); c["tid"] != tenant || c["appid"] != simtest.MigratorID {
+		if c := simtest.DecodeClaims(t, tok.Token); c["tid"] != tenant || c["appid"] != simtest.MigratorID {
 			t.Errorf("%s: token claims %v", tenant, c)
 		}
 	}

@@ -4,7 +4,10 @@ package simtest
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -105,4 +108,23 @@ func FederatedConfig() *simulator.Config {
 		{ClientID: MIClientID, PrincipalID: MIPrincipalID, Tenant: FabrikamID},
 	}}
 	return cfg
+}
+
+// DecodeClaims returns the claims of a JWT without verifying it, for tests that inspect the tokens
+// the simulator issues.
+func DecodeClaims(t testing.TB, token string) map[string]any {
+	t.Helper()
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		t.Fatalf("token is not a JWS: %q", token)
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
