@@ -3,6 +3,7 @@ SHELL := /bin/bash
 GO ?= go
 BIN := bin
 AZURITE := tools/azurite/node_modules/.bin/azurite
+BICEP_PARSER := tools/bicep/node_modules/tree-sitter-bicep/tree-sitter-bicep.wasm
 export GOFLAGS ?= -mod=mod
 
 .PHONY: all tools build test vet fmt-check demo bench package clean stack
@@ -14,7 +15,13 @@ $(AZURITE): tools/azurite/package.json tools/azurite/package-lock.json
 	cd tools/azurite && npm ci --no-audit --no-fund --loglevel=error
 	@touch $(AZURITE)
 
-tools: $(AZURITE)
+# tree-sitter-bicep (WebAssembly build) and web-tree-sitter from npm into tools/bicep, for the infra
+# contract tests that parse every .bicep file (the Bicep CLI is not needed); no native build.
+$(BICEP_PARSER): tools/bicep/package.json tools/bicep/package-lock.json
+	cd tools/bicep && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	@touch $(BICEP_PARSER)
+
+tools: $(AZURITE) $(BICEP_PARSER)
 
 build:
 	@mkdir -p $(BIN)
@@ -50,6 +57,7 @@ bench: tools build
 # Assembles the deployable function app: host.json, one folder per function, linux/amd64 handler.
 package:
 	rm -rf dist/app && mkdir -p dist/app
+	rm -f dist/app.zip dist/app.tar.gz
 	cp host.json dist/app/
 	cp -r functions/* dist/app/
 	GOOS=linux GOARCH=amd64 CGO_ENABLED=0 $(GO) build -o dist/app/handler ./cmd/handler

@@ -246,10 +246,10 @@ func (l *blobListener) buildInvocation(c candidate, uri string, r blob.DownloadR
 }
 
 func sourceName(b *binding) string {
-	if strings.EqualFold(b.Source, "EventGrid") {
-		return "EventGrid"
+	if strings.EqualFold(b.Source, blobSourceEventGrid) {
+		return blobSourceEventGrid
 	}
-	return "LogsAndContainerScan"
+	return blobSourceScan
 }
 
 // quoteETag renders an ETag the way response headers (and the real host) do: in double quotes. Blob

@@ -11,8 +11,9 @@ import (
 	"t2t/shared/localstack"
 )
 
-// TestLoadRepoApp loads the repository's own host.json and functions/*/function.json, unchanged.
-func TestLoadRepoApp(t *testing.T) {
+// loadRepoApp loads the repository's own host.json and functions/*/function.json, unchanged.
+func loadRepoApp(t *testing.T) *app {
+	t.Helper()
 	root, err := localstack.ModuleRoot()
 	if err != nil {
 		t.Fatal(err)
@@ -21,6 +22,12 @@ func TestLoadRepoApp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return a
+}
+
+// TestLoadRepoApp loads the repository's own host.json and functions/*/function.json, unchanged.
+func TestLoadRepoApp(t *testing.T) {
+	a := loadRepoApp(t)
 	if len(a.problems) > 0 || len(a.warnings) > 0 {
 		t.Fatalf("problems %v warnings %v", a.problems, a.warnings)
 	}

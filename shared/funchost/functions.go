@@ -138,6 +138,9 @@ func (a *app) prepareTrigger(fn *function, b *binding) error {
 		}
 		b.acct, err = a.accountFor(b.Connection)
 	case b.isType("blobTrigger"):
+		if err := checkBlobSource(b.Source); err != nil {
+			return err
+		}
 		if b.Path, err = resolveSettingRefs(b.Path, a.settings); err != nil {
 			return err
 		}
@@ -190,6 +193,24 @@ func (a *app) prepareOutput(b *binding) error {
 	return err
 }
 
+// Blob trigger sources (the blob extension's BlobTriggerSource): the default polls storage logs and
+// scans the container; EventGrid, the only choice on Flex Consumption, reacts to the Event Grid
+// subscription that infra/ creates on the container. Locally both are served by listing the container
+// (blob.go), so one function.json runs in Azure and here.
+const (
+	blobSourceScan      = "LogsAndContainerScan"
+	blobSourceEventGrid = "EventGrid"
+)
+
+// checkBlobSource rejects a source the real host would fail to index.
+func checkBlobSource(source string) error {
+	switch {
+	case source == "", strings.EqualFold(source, blobSourceScan), strings.EqualFold(source, blobSourceEventGrid):
+		return nil
+	}
+	return fmt.Errorf("blob trigger source %q is not %s or %s", source, blobSourceScan, blobSourceEventGrid)
+}
+
 var queueNameRE = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9]|-[a-z0-9]){2,62}$`)
 
 // resolveQueueName resolves %Setting% references, lower-cases the name as the host does, and checks the
@@ -218,8 +239,8 @@ func (f *function) triggerSummary(baseURL string, qs queueSettings, blobScan str
 		return fmt.Sprintf("queueTrigger %s (encoding %s, batch %d, maxDequeueCount %d)", t.QueueName, enc, qs.batchSize, qs.maxDequeueCount)
 	case t.isType("blobTrigger"):
 		src := ""
-		if strings.EqualFold(t.Source, "EventGrid") {
-			src = ", source EventGrid"
+		if strings.EqualFold(t.Source, blobSourceEventGrid) {
+			src = ", standing in for source EventGrid"
 		}
 		return fmt.Sprintf("blobTrigger %s (container listed every %s%s)", t.Path, blobScan, src)
 	case t.isType("timerTrigger"):

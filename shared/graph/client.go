@@ -71,9 +71,11 @@ func New(cfg Config, tenantID string) (*Client, error) {
 	return &Client{GraphServiceClient: msgraphsdk.NewGraphServiceClient(adapter), TenantID: tenantID}, nil
 }
 
-// NewCredential returns the app's credential in tenantID: a client secret when one is configured
-// (local simulator, or the Key Vault fallback), otherwise a federated assertion from the function
-// app's managed identity (DESIGN section 9), so no secret exists to rotate.
+// NewCredential returns the app's credential in tenantID (the configured source or target tenant,
+// never the managed identity's own): a client secret when one is configured (local simulator, or the
+// Key Vault fallback), otherwise a federated assertion (DESIGN section 9), so no secret exists to
+// rotate. The assertion is cfg.Assertion when set, else the managed identity's token for
+// TokenExchangeAudience.
 func NewCredential(cfg Config, tenantID string, transport http.RoundTripper) (azcore.TokenCredential, error) {
 	copts := azcore.ClientOptions{
 		Cloud:     cloud.Configuration{ActiveDirectoryAuthorityHost: cfg.AuthorityHost},
@@ -89,18 +91,12 @@ func NewCredential(cfg Config, tenantID string, transport http.RoundTripper) (az
 		}
 		return cred, nil
 	}
-	mi, err := azidentity.NewManagedIdentityCredential(&azidentity.ManagedIdentityCredentialOptions{
-		ID: azidentity.ClientID(os.Getenv("AZURE_CLIENT_ID")),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("managed identity credential: %w", err)
-	}
-	assertion := func(ctx context.Context) (string, error) {
-		tok, err := mi.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{"api://AzureADTokenExchange/.default"}})
-		if err != nil {
-			return "", fmt.Errorf("managed identity assertion: %w", err)
+	assertion := cfg.Assertion
+	if assertion == nil {
+		var err error
+		if assertion, err = ManagedIdentityAssertion(cfg.ManagedIdentityClientID, transport); err != nil {
+			return nil, err
 		}
-		return tok.Token, nil
 	}
 	cred, err := azidentity.NewClientAssertionCredential(tenantID, cfg.ClientID, assertion,
 		&azidentity.ClientAssertionCredentialOptions{ClientOptions: copts, DisableInstanceDiscovery: local})
@@ -108,6 +104,30 @@ func NewCredential(cfg Config, tenantID string, transport http.RoundTripper) (az
 		return nil, fmt.Errorf("federated credential for tenant %s: %w", tenantID, err)
 	}
 	return cred, nil
+}
+
+// ManagedIdentityAssertion returns an assertion source that asks the platform's managed identity
+// endpoint (IDENTITY_ENDPOINT on Functions; the simulator serves one too) for the identity's token
+// for TokenExchangeAudience. clientID selects a user-assigned identity; empty means system-assigned.
+// azidentity caches the token and refreshes it before it expires.
+func ManagedIdentityAssertion(clientID string, transport http.RoundTripper) (func(context.Context) (string, error), error) {
+	opts := &azidentity.ManagedIdentityCredentialOptions{
+		ClientOptions: azcore.ClientOptions{Transport: &http.Client{Transport: transport}},
+	}
+	if clientID != "" {
+		opts.ID = azidentity.ClientID(clientID)
+	}
+	mi, err := azidentity.NewManagedIdentityCredential(opts)
+	if err != nil {
+		return nil, fmt.Errorf("managed identity credential: %w", err)
+	}
+	return func(ctx context.Context) (string, error) {
+		tok, err := mi.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{TokenExchangeAudience + "/.default"}})
+		if err != nil {
+			return "", fmt.Errorf("managed identity assertion: %w", err)
+		}
+		return tok.Token, nil
+	}, nil
 }
 
 // BaseTransport is an HTTP transport trusting the system roots plus the PEM bundle in caFile (if any).

@@ -4,6 +4,7 @@
 package graph
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -27,8 +28,17 @@ type Config struct {
 	// ClientID is the multi-tenant app registration (T2T_CLIENT_ID).
 	ClientID string
 	// ClientSecret authenticates the app (T2T_CLIENT_SECRET). Empty in Azure, where a federated managed
-	// identity assertion is used instead. Never logged.
+	// identity assertion is used instead; when set there it is a Key Vault reference resolved by the
+	// platform. Never logged.
 	ClientSecret string
+	// ManagedIdentityClientID names the user-assigned managed identity whose token is the federated
+	// assertion (T2T_MANAGED_IDENTITY_CLIENT_ID, else AZURE_CLIENT_ID). Empty means the system-assigned
+	// identity.
+	ManagedIdentityClientID string
+	// Assertion, when set, supplies the federated client assertion instead of the managed identity
+	// (tests, other workload identity sources). It must return a fresh token for
+	// TokenExchangeAudience on every call. Ignored when ClientSecret is set.
+	Assertion func(ctx context.Context) (string, error)
 	// CAFile is an extra PEM CA bundle to trust (T2T_CA_FILE), for the simulator's self-made CA.
 	CAFile string
 	// WritesPerSecond caps writes per tenant from this process (T2T_GRAPH_WRITES_PER_SEC). Graph allows
@@ -38,19 +48,25 @@ type Config struct {
 	MaxAttempts int
 }
 
+// TokenExchangeAudience is the audience of the managed identity token that serves as the federated
+// assertion, and of the app's federated identity credential (public cloud; sovereign clouds use
+// their own, e.g. api://AzureADTokenExchangeUSGov).
+const TokenExchangeAudience = "api://AzureADTokenExchange"
+
 // DefaultWritesPerSecond keeps a single process just under Graph's documented write quota.
 const DefaultWritesPerSecond = 19
 
 // ConfigFromEnv reads Config from the process environment (Functions app settings).
 func ConfigFromEnv() (Config, error) {
 	c := Config{
-		AuthorityHost:   envOr("T2T_AUTHORITY_HOST", PublicAuthorityHost),
-		GraphBaseURL:    strings.TrimRight(envOr("T2T_GRAPH_BASE_URL", PublicGraphBaseURL), "/"),
-		ClientID:        os.Getenv("T2T_CLIENT_ID"),
-		ClientSecret:    os.Getenv("T2T_CLIENT_SECRET"),
-		CAFile:          os.Getenv("T2T_CA_FILE"),
-		WritesPerSecond: DefaultWritesPerSecond,
-		MaxAttempts:     6,
+		AuthorityHost:           envOr("T2T_AUTHORITY_HOST", PublicAuthorityHost),
+		GraphBaseURL:            strings.TrimRight(envOr("T2T_GRAPH_BASE_URL", PublicGraphBaseURL), "/"),
+		ClientID:                os.Getenv("T2T_CLIENT_ID"),
+		ClientSecret:            os.Getenv("T2T_CLIENT_SECRET"),
+		ManagedIdentityClientID: envOr("T2T_MANAGED_IDENTITY_CLIENT_ID", os.Getenv("AZURE_CLIENT_ID")),
+		CAFile:                  os.Getenv("T2T_CA_FILE"),
+		WritesPerSecond:         DefaultWritesPerSecond,
+		MaxAttempts:             6,
 	}
 	if v := os.Getenv("T2T_GRAPH_WRITES_PER_SEC"); v != "" {
 		f, err := strconv.ParseFloat(v, 64)

@@ -20,6 +20,9 @@ type Config struct {
 	Throttling *ThrottlingConfig `json:"throttling,omitempty"`
 	// Faults injects 503s, 504s and dropped connections; nil means none.
 	Faults *FaultConfig `json:"faults,omitempty"`
+	// ManagedIdentity serves a function app's managed identity endpoint (managedidentity.go); nil
+	// means none.
+	ManagedIdentity *ManagedIdentityConfig `json:"managedIdentity,omitempty"`
 }
 
 // TenantConfig describes one simulated Entra tenant.
@@ -87,7 +90,11 @@ type SeedConfig struct {
 type ClientConfig struct {
 	ClientID string `json:"clientId"`
 	// Secret is the client secret accepted by the token endpoint. It is kept only as a hash once loaded.
-	Secret string `json:"secret"`
+	// Empty means the app authenticates with federated credentials only.
+	Secret string `json:"secret,omitempty"`
+	// FederatedCredentials are the app registration's federated identity credentials (federated.go).
+	// They belong to the application, so they apply in every tenant where ClientID is configured.
+	FederatedCredentials []FederatedCredentialConfig `json:"federatedCredentials,omitempty"`
 	// Roles are the granted application permissions (Graph app roles), e.g. "User.ReadWrite.All".
 	Roles []string `json:"roles"`
 	// DisplayName is the app's name, shown in tokens (app_displayname); empty means the client id.
@@ -185,6 +192,11 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
+	if c.ManagedIdentity != nil {
+		if err := c.ManagedIdentity.validate(ids); err != nil {
+			return err
+		}
+	}
 	return c.validateControls()
 }
 
@@ -228,8 +240,13 @@ func (t *TenantConfig) validate() error {
 			return fmt.Errorf("client %s is listed twice", c.ClientID)
 		}
 		seen[strings.ToLower(c.ClientID)] = true
-		if c.Secret == "" {
-			return fmt.Errorf("client %s has no secret", c.ClientID)
+		if c.Secret == "" && len(c.FederatedCredentials) == 0 {
+			return fmt.Errorf("client %s has neither a secret nor a federated credential", c.ClientID)
+		}
+		for i := range c.FederatedCredentials {
+			if err := c.FederatedCredentials[i].validate(); err != nil {
+				return fmt.Errorf("client %s: %w", c.ClientID, err)
+			}
 		}
 	}
 	return nil

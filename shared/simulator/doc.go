@@ -21,6 +21,16 @@
 //	 "vault": {"tenant": "<tenant guid>",
 //	    "roleAssignments": [{"clientId": "<guid>", "role": "Key Vault Secrets Officer"}]}}
 //
+// A client may instead authenticate with a federated assertion (client_assertion_type
+// urn:ietf:params:oauth:client-assertion-type:jwt-bearer): list the app's "federatedCredentials"
+// ({"name", "issuer", "subject", "audiences": ["api://AzureADTokenExchange"]}) on its client entry
+// and the token endpoint matches issuer, subject and audience exactly and answers Entra's codes
+// (AADSTS70021, 700211, 700213, 700212, 7000272, 700024). "managedIdentity": {"header": "...",
+// "identities": [{"clientId", "principalId", "tenant"}]} serves the App Service managed identity
+// endpoint at /msi/token (set IDENTITY_ENDPOINT and IDENTITY_HEADER for azidentity), which issues the
+// identity's api://AzureADTokenExchange token with the tenant's Entra issuer
+// (https://login.microsoftonline.com/<tenant>/v2.0): federated.go, managedidentity.go.
+//
 // Layout: config.go (tenants file), server.go (listeners, lifecycle), router.go (method + path pattern
 // with a per-route permission list), tenant.go (the per-tenant store), one file per resource family
 // (users*.go, domains.go), odata_*.go (paging, $select, $filter shared by all collections),

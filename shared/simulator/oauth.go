@@ -60,7 +60,7 @@ func (s *Server) openIDConfiguration(w http.ResponseWriter, r *http.Request, ten
 		"device_authorization_endpoint":         base + "/oauth2/v2.0/devicecode",
 		"end_session_endpoint":                  base + "/oauth2/v2.0/logout",
 		"jwks_uri":                              base + "/discovery/v2.0/keys",
-		"token_endpoint_auth_methods_supported": []string{"client_secret_post", "client_secret_basic"},
+		"token_endpoint_auth_methods_supported": []string{"client_secret_post", "private_key_jwt", "client_secret_basic"},
 		"response_modes_supported":              []string{"query", "fragment", "form_post"},
 		"response_types_supported":              []string{"code", "id_token", "code id_token", "id_token token"},
 		"scopes_supported":                      []string{"openid", "profile", "email", "offline_access"},
@@ -74,7 +74,8 @@ func (s *Server) openIDConfiguration(w http.ResponseWriter, r *http.Request, ten
 	})
 }
 
-// token implements the client credentials grant with a client secret (form post or HTTP basic).
+// token implements the client credentials grant with a client secret (form post or HTTP basic) or a
+// federated client assertion.
 func (s *Server) token(w http.ResponseWriter, r *http.Request, tenantKey string) {
 	tok, aerr := s.issueToken(r, tenantKey)
 	if aerr != nil {
@@ -115,18 +116,30 @@ func (s *Server) issueToken(r *http.Request, tenantKey string) (string, *aadErro
 		return "", &aadError{400, "unauthorized_client", 700016, fmt.Sprintf(
 			"Application with identifier '%s' was not found in the directory '%s'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.", clientID, t.Name)}
 	}
-	if secret == "" {
-		return "", &aadError{401, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'."}
-	}
-	if !cl.secretMatches(secret) {
-		return "", &aadError{401, "invalid_client", 7000215, fmt.Sprintf(
-			"Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '%s'.", cl.ID)}
+	if aerr := s.authenticateClient(r, cl, secret); aerr != nil {
+		return "", aerr
 	}
 	resource, aerr := scopeResource(r.PostForm.Get("scope"), t)
 	if aerr != nil {
 		return "", aerr
 	}
 	return s.signToken(t, cl, resource)
+}
+
+// authenticateClient checks the client's credential: a federated assertion (client_assertion_type and
+// client_assertion, federated.go) or a client secret.
+func (s *Server) authenticateClient(r *http.Request, cl *client, secret string) *aadError {
+	assertionType, assertion := r.PostForm.Get("client_assertion_type"), r.PostForm.Get("client_assertion")
+	switch {
+	case assertion != "" || assertionType != "":
+		return s.checkAssertion(cl, assertionType, assertion)
+	case secret == "":
+		return &aadError{401, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'."}
+	case !cl.hasSecret || !cl.secretMatches(secret):
+		return &aadError{401, "invalid_client", 7000215, fmt.Sprintf(
+			"Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '%s'.", cl.ID)}
+	}
+	return nil
 }
 
 // scopeResource returns the resource of a client-credentials scope list: exactly one <resource>/.default

@@ -2,7 +2,6 @@ package simulator_test
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -85,19 +84,7 @@ func TestTokenClaims(t *testing.T) {
 
 func decodeClaims(t *testing.T, tok string) map[string]any {
 	t.Helper()
-	parts := strings.Split(tok, ".")
-	if len(parts) != 3 {
-		t.Fatalf("token is not a JWS: %q", tok)
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(raw, &m); err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return simtest.DecodeClaims(t, tok)
 }
 
 func TestGraphRejectsBadTokens(t *testing.T) {

@@ -56,6 +56,10 @@ type Server struct {
 	counters    *counters
 	graphRoutes *router
 	controls    *controls // throttling, faults, replication lag, time scale (controls.go)
+	// federated holds each app's federated credentials by lower-case client id (federated.go).
+	federated map[string][]FederatedCredentialConfig
+	// managedIdentity is the simulated managed identity endpoint's configuration, or nil.
+	managedIdentity *ManagedIdentityConfig
 
 	mu       sync.Mutex
 	graphURL string
@@ -97,6 +101,7 @@ func New(cfg *Config, opts *Options) (*Server, error) {
 		return nil, fmt.Errorf("simulator signing key: %w", err)
 	}
 	s.store = newStore(cfg)
+	s.federated, s.managedIdentity = federatedApps(cfg), cfg.ManagedIdentity
 	for i, t := range s.store.tenants {
 		t.mu.Lock()
 		for _, u := range seedUsers(&cfg.Tenants[i], t.defaultDomainLocked()) {
@@ -143,6 +148,7 @@ func (s *Server) Start(ctx context.Context) error {
 	graphMux.HandleFunc("/v1.0/", s.serveGraph)
 	graphMux.HandleFunc("/beta/", s.serveGraph)
 	graphMux.HandleFunc("/_sim/", s.serveAdmin)
+	graphMux.HandleFunc(ManagedIdentityPath, s.serveManagedIdentity)
 	graphMux.HandleFunc("/", s.serveOAuth)
 	s.servers = []*http.Server{s.newHTTPServer(graphMux), s.newHTTPServer(http.HandlerFunc(s.serveVault))}
 	s.mu.Unlock()

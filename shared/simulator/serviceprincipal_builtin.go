@@ -36,6 +36,7 @@ var graphAppRoles = []graphPermission{
 	{"Organization.Read.All", "498476ce-e0fe-48b0-b801-37ba7e2685c6", "Read organization information"},
 	{"Policy.Read.All", "246dd0d5-5bd0-4def-940b-0421030a5b68", "Read your organization's policies"},
 	{"Policy.ReadWrite.ConditionalAccess", "01c0a623-fc9b-48e9-b794-0756f8e8f067", "Read and write your organization's conditional access policies"},
+	{"Policy.ReadWrite.CrossTenantAccess", "338163d7-f101-4c92-94ba-ca46fe52447c", "Read and write your organization's cross tenant access policies"},
 	{"RoleManagement.Read.Directory", "483bed4a-2ad3-4361-a73b-c83ccdbdc53c", "Read all directory RBAC settings"},
 	{"RoleManagement.ReadWrite.Directory", "9e3f62cf-ca93-4989-b6ce-bf83c28f9fe8", "Read and write all directory RBAC settings"},
 	{"User.Invite.All", "09850681-111b-4a89-9bed-3f2cae46d706", "Invite guest users to the organization"},

@@ -37,6 +37,7 @@ type client struct {
 	DisplayName string
 	ObjectID    string // the service principal's object id, the token's oid
 	Roles       []string
+	hasSecret   bool // false: federated credentials only
 	secretHash  [32]byte
 }
 
@@ -73,6 +74,7 @@ func newTenant(tc *TenantConfig) *Tenant {
 			DisplayName: name,
 			ObjectID:    derivedGUID(t.ID, "servicePrincipal", strings.ToLower(cc.ClientID)),
 			Roles:       append([]string(nil), cc.Roles...),
+			hasSecret:   cc.Secret != "",
 			secretHash:  sha256.Sum256([]byte(cc.Secret)),
 		}
 	}

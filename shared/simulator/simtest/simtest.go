@@ -4,7 +4,10 @@ package simtest
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -76,4 +79,52 @@ func Credential(t testing.TB, srv *simulator.Server, tenantID, clientID, secret 
 		t.Fatalf("creating credential: %v", err)
 	}
 	return cred
+}
+
+// The function app's managed identity in FederatedConfig: a user-assigned identity of fabrikam, the
+// target tenant, where Bicep creates the app registration and its federated credential.
+const (
+	MIHeader      = "sim-identity-header"
+	MIClientID    = "4e1b7c2d-8a3f-4d6e-9b0c-1a2b3c4d5e61"
+	MIPrincipalID = "6f2c8d3e-9b4a-4e7f-8c1d-2b3c4d5e6f72"
+)
+
+// FederatedConfig is simulator.ExampleConfig plus a managed identity endpoint serving MIClientID and a
+// federated credential on the migrator app that trusts it (issuer fabrikam's Entra issuer, subject
+// MIPrincipalID, audience api://AzureADTokenExchange), as infra/modules/appregistration.bicep creates it.
+// The migrator keeps its secret, so both paths can be compared.
+func FederatedConfig() *simulator.Config {
+	cfg := simulator.ExampleConfig()
+	fic := simulator.FederatedCredentialConfig{Name: "t2t-function-app", Issuer: simulator.EntraIssuer(FabrikamID),
+		Subject: MIPrincipalID, Audiences: []string{simulator.TokenExchangeAudience}}
+	for i := range cfg.Tenants {
+		for j := range cfg.Tenants[i].Clients {
+			if c := &cfg.Tenants[i].Clients[j]; c.ClientID == MigratorID && cfg.Tenants[i].ID == FabrikamID {
+				c.FederatedCredentials = append(c.FederatedCredentials, fic)
+			}
+		}
+	}
+	cfg.ManagedIdentity = &simulator.ManagedIdentityConfig{Header: MIHeader, Identities: []simulator.ManagedIdentity{
+		{ClientID: MIClientID, PrincipalID: MIPrincipalID, Tenant: FabrikamID},
+	}}
+	return cfg
+}
+
+// DecodeClaims returns the claims of a JWT without verifying it, for tests that inspect the tokens
+// the simulator issues.
+func DecodeClaims(t testing.TB, token string) map[string]any {
+	t.Helper()
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		t.Fatalf("token is not a JWS: %q", token)
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

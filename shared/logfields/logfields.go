@@ -1,0 +1,59 @@
+// Package logfields names the structured log records and fields of the custom handler. The handler
+// logs with log/slog as key=value text on stderr; the Functions host forwards that output to
+// Application Insights (traces), where the Azure Monitor workbook (infra/workbook.json) parses the
+// pairs with KQL parse-kv. The workbook may name only fields listed here (an infra contract test
+// checks it), and a handlers test checks that the handler's records use only these names, so
+// renaming a field is one change here plus the workbook.
+//
+// Fields marked Emitted are in the handler's records today; the others are the agreed names for the
+// per-step record that structured wave logging will add (see Fields). Until then the workbook panels
+// built on them stay empty.
+package logfields
+
+// Record messages (slog's msg).
+const (
+	// MsgInvocation ends every invocation: Function, Status, DurationMs.
+	MsgInvocation = "invocation"
+	// MsgInvocationFailed precedes MsgInvocation for a failed run: Function, Err.
+	MsgInvocationFailed = "invocation failed"
+	// MsgStep is one finished step of a wave (not emitted yet): Wave, Phase, Chunk, counts, Throttled.
+	MsgStep = "step"
+)
+
+// Field names.
+const (
+	Time       = "time"     // slog's timestamp
+	Level      = "level"    // slog's level
+	Msg        = "msg"      // slog's message: one of the Msg* constants
+	Function   = "function" // the Azure Function invoked, e.g. StepRun
+	Status     = "status"   // HTTP status the handler answered the host: 200, or 500 for a failed run
+	DurationMs = "ms"       // invocation duration in milliseconds
+	Err        = "err"      // error text of a failed run (never a secret: DESIGN section 9)
+	Port       = "port"     // the handler's listen port, logged once at start
+
+	Wave      = "wave"      // wave id
+	Phase     = "phase"     // phase type, e.g. export.users, import.users, finalize
+	Chunk     = "chunk"     // chunk number within the phase
+	Created   = "created"   // objects created in the target by the step
+	Matched   = "matched"   // objects matched to existing target objects
+	Failed    = "failed"    // objects that failed in the step
+	Throttled = "throttled" // Graph 429 answers the step received (retried by the transport)
+)
+
+// Field describes one field for the contract tests and readers of the workbook.
+type Field struct {
+	Name string
+	// Emitted is true when the handler writes the field today.
+	Emitted bool
+}
+
+// Fields lists every field the workbook may query.
+var Fields = []Field{
+	{Time, true}, {Level, true}, {Msg, true},
+	{Function, true}, {Status, true}, {DurationMs, true}, {Err, true}, {Port, true},
+	{Wave, false}, {Phase, false}, {Chunk, false},
+	{Created, false}, {Matched, false}, {Failed, false}, {Throttled, false},
+}
+
+// Messages lists every record message the workbook may filter on, with whether it is emitted today.
+var Messages = map[string]bool{MsgInvocation: true, MsgInvocationFailed: true, MsgStep: false}
