@@ -13,11 +13,15 @@ import (
 	"t2t/shared/phase"
 	"t2t/shared/phases"
 	"t2t/shared/state"
+	"t2t/shared/storageconn"
 )
 
 // Settings are the app settings the functions read (local.settings.json Values locally).
 type Settings struct {
-	Storage        string // AzureWebJobsStorage connection string
+	Storage string // AzureWebJobsStorage connection string (local); empty with the identity-based form
+	// StorageConn is AzureWebJobsStorage resolved as the Functions host does: a connection string, or
+	// __accountName/__credential/__clientId (a deployed app, whose storage allows no shared key).
+	StorageConn    storageconn.Conn
 	SourceTenantID string // T2T_SOURCE_TENANT_ID
 	TargetTenantID string // T2T_TARGET_TENANT_ID
 	MigrationID    string // T2T_MIGRATION_ID; default "<source>_<target>"
@@ -41,8 +45,10 @@ func SettingsFromEnv() (Settings, error) {
 		DomainMap:      os.Getenv("T2T_DOMAIN_MAP"),
 		Graph:          gc,
 	}
-	for name, v := range map[string]string{"AzureWebJobsStorage": s.Storage,
-		"T2T_SOURCE_TENANT_ID": s.SourceTenantID, "T2T_TARGET_TENANT_ID": s.TargetTenantID} {
+	if s.StorageConn, err = storageconn.FromEnv("AzureWebJobsStorage", os.LookupEnv); err != nil {
+		return s, fmt.Errorf("app setting AzureWebJobsStorage (or its __accountName form): %w", err)
+	}
+	for name, v := range map[string]string{"T2T_SOURCE_TENANT_ID": s.SourceTenantID, "T2T_TARGET_TENANT_ID": s.TargetTenantID} {
 		if v == "" {
 			return s, fmt.Errorf("app setting %s is not set", name)
 		}
@@ -76,7 +82,11 @@ func (a *App) storeFor(ctx context.Context) (*state.Store, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.store == nil {
-		s, err := state.Open(ctx, a.Settings.Storage)
+		conn := a.Settings.StorageConn
+		if conn == (storageconn.Conn{}) {
+			conn.ConnectionString = a.Settings.Storage
+		}
+		s, err := state.OpenConn(ctx, conn)
 		if err != nil {
 			return nil, err
 		}

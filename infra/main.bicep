@@ -60,6 +60,9 @@ param operatorPrincipalType string = 'User'
 @description('Name of a Key Vault secret holding a client secret of the app registration (fallback when federation is not possible). Empty (default): federated credential only, no secret exists.')
 param clientSecretName string = ''
 
+@description('Default domain rewrite map of every wave: source.example=target.example,... (UPNs, mail, identifierUris, redirect URIs, dynamic rules).')
+param domainMap string = ''
+
 @description('Key Vault purge protection. Off by default so that `azd down --purge` removes the vault; turn it on for production.')
 param keyVaultPurgeProtection bool = false
 
@@ -161,6 +164,7 @@ module functionApp 'modules/functionapp.bicep' = {
     targetTenantId: targetTenantId
     migrationClientId: appRegistration.outputs.appId
     clientSecretName: clientSecretName
+    domainMap: domainMap
   }
 }
 

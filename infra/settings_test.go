@@ -11,12 +11,11 @@ var notFromBicep = map[string]string{
 	"T2T_CA_FILE":                  "local only: trusts the tenant simulator's CA",
 }
 
-// identityConnectionGaps are connections the Go code opens from a connection string although Bicep
-// configures them identity-based (no connection string exists: shared-key access is disabled). Each
-// entry says what closes the gap; the test still requires the identity-based settings.
-var identityConnectionGaps = map[string]string{
-	"AzureWebJobsStorage": "handlers.SettingsFromEnv and state.Open read a connection string; in Azure they must open " +
-		"storage with shared/storageconn.FromEnv (identity-based: __accountName, __clientId) — docs/deploy.md, Known gaps",
+// identityConnections are connections the Go code resolves with shared/storageconn (a connection
+// string locally, the identity-based __accountName/__credential/__clientId form in Azure, where
+// shared-key access is disabled); Bicep must set the identity-based form.
+var identityConnections = map[string]string{
+	"AzureWebJobsStorage": "handlers.SettingsFromEnv resolves it with storageconn.FromEnv and state.OpenConn",
 }
 
 // bicepAppSettings returns the names of the app settings modules/functionapp.bicep sets (any plan,
@@ -67,11 +66,10 @@ func TestAppSettingsCoverCode(t *testing.T) {
 			if settings[name] {
 				t.Errorf("%s is set by Bicep but must not be: %s", name, notFromBicep[name])
 			}
-		case identityConnectionGaps[name] != "":
+		case identityConnections[name] != "":
 			if !identityConnectionSet(settings, name) {
 				t.Errorf("%s (read in %s): Bicep sets no identity-based connection (__accountName, __credential, __clientId)", name, code[name])
 			}
-			t.Logf("known gap: %s: %s", name, identityConnectionGaps[name])
 		case !settings[name]:
 			t.Errorf("app setting %s is read in %s but not set by infra/modules/functionapp.bicep", name, code[name])
 		}

@@ -40,6 +40,9 @@ param migrationClientId string
 @description('Key Vault secret with a client secret of the app; empty: federated credential only.')
 param clientSecretName string = ''
 
+@description('Default domain rewrite map of every wave (source.example=target.example,...); an upload may name its own.')
+param domainMap string = ''
+
 var isFlex = hostingPlan == 'FlexConsumption'
 
 resource storage 'Microsoft.Storage/storageAccounts@2024-01-01' existing = {
@@ -80,6 +83,7 @@ var commonSettings = {
   T2T_AUTHORITY_HOST: environment().authentication.loginEndpoint
   T2T_GRAPH_BASE_URL: 'https://graph.microsoft.com/v1.0'
   T2T_KEYVAULT_URL: keyVaultUri
+  T2T_DOMAIN_MAP: domainMap
   T2T_GRAPH_WRITES_PER_SEC: string(graphWritesPerSecond)
   T2T_GRAPH_MAX_ATTEMPTS: '6'
 }

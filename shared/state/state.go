@@ -12,9 +12,10 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
-	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/bloberror"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
+
+	"t2t/shared/storageconn"
 )
 
 // Sentinels every backend operation translates its failures to.
@@ -47,26 +48,33 @@ var (
 	openMutex sync.Mutex
 )
 
-// Open connects to the storage account in connStr and makes sure the container and tables exist
-// (once per process per account).
+// Open connects to the storage account of a connection string (Azurite, locally) and makes sure
+// the container and tables exist (once per process per account).
 func Open(ctx context.Context, connStr string) (*Store, error) {
-	blobs, err := azblob.NewClientFromConnectionString(connStr, nil)
+	return OpenConn(ctx, storageconn.Conn{ConnectionString: connStr})
+}
+
+// OpenConn connects to a resolved storage connection: a connection string, or the identity-based
+// AzureWebJobsStorage__accountName/__credential/__clientId form a deployed app has (its storage
+// account allows no shared key).
+func OpenConn(ctx context.Context, c storageconn.Conn) (*Store, error) {
+	clients, err := c.Clients(nil)
 	if err != nil {
-		return nil, fmt.Errorf("blob client: %w", err)
+		return nil, err
 	}
-	tables, err := aztables.NewServiceClientFromConnectionString(connStr, nil)
-	if err != nil {
-		return nil, fmt.Errorf("table client: %w", err)
+	if clients.Blob == nil || clients.Table == nil {
+		return nil, errors.New("the storage connection names no blob or table endpoint")
 	}
 	s := &Store{
-		waves:  blobs.ServiceClient().NewContainerClient(WavesContainer),
-		ledger: tables.NewClient(LedgerTable),
-		idmap:  tables.NewClient(IDMapTable),
-		chunks: tables.NewClient(ChunksTable),
+		waves:  clients.Blob.ServiceClient().NewContainerClient(WavesContainer),
+		ledger: clients.Table.NewClient(LedgerTable),
+		idmap:  clients.Table.NewClient(IDMapTable),
+		chunks: clients.Table.NewClient(ChunksTable),
 	}
+	key := c.ConnectionString + "|" + c.BlobURL
 	openMutex.Lock()
 	defer openMutex.Unlock()
-	if _, ok := ensured.Load(connStr); ok {
+	if _, ok := ensured.Load(key); ok {
 		return s, nil
 	}
 	if _, err := s.waves.Create(ctx, nil); err != nil && !bloberror.HasCode(err, bloberror.ContainerAlreadyExists) {
@@ -77,7 +85,7 @@ func Open(ctx context.Context, connStr string) (*Store, error) {
 			return nil, fmt.Errorf("creating table: %w", err)
 		}
 	}
-	ensured.Store(connStr, struct{}{})
+	ensured.Store(key, struct{}{})
 	return s, nil
 }
 
