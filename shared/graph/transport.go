@@ -53,13 +53,18 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 					return nil, err
 				}
 			}
-			countWrite(ctx)
+			if c := counters(ctx); c != nil {
+				c.Writes.Add(1)
+			}
 		}
 		try, err := rewind(req, attempt)
 		if err != nil {
 			return nil, err
 		}
 		resp, err := t.Base.RoundTrip(try)
+		if c := counters(ctx); c != nil && resp != nil && resp.StatusCode == http.StatusTooManyRequests {
+			c.Throttled.Add(1)
+		}
 		wait, retry := t.decide(resp, err, attempt)
 		if !retry {
 			return resp, err
@@ -207,16 +212,22 @@ func (b *bucket) take(ctx context.Context, sleep func(context.Context, time.Dura
 	return sleep(ctx, time.Duration(deficit/b.rate*float64(time.Second)))
 }
 
-type writeCounterKey struct{}
+type countersKey struct{}
 
-// WithWriteCounter returns a context whose Graph writes (every attempt: each one counts against the
-// write quota) are added to n, so that a step can say how many writes it cost.
-func WithWriteCounter(ctx context.Context, n *atomic.Int64) context.Context {
-	return context.WithValue(ctx, writeCounterKey{}, n)
+// Counters are what one step's Graph calls cost: writes (every attempt counts against the write
+// quota) and throttled answers (429s the transport waited out).
+type Counters struct {
+	Writes    atomic.Int64
+	Throttled atomic.Int64
 }
 
-func countWrite(ctx context.Context) {
-	if n, ok := ctx.Value(writeCounterKey{}).(*atomic.Int64); ok {
-		n.Add(1)
-	}
+// WithCounters returns a context whose Graph calls are counted in c, so that a step can say what it
+// cost.
+func WithCounters(ctx context.Context, c *Counters) context.Context {
+	return context.WithValue(ctx, countersKey{}, c)
+}
+
+func counters(ctx context.Context) *Counters {
+	c, _ := ctx.Value(countersKey{}).(*Counters)
+	return c
 }

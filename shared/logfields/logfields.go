@@ -5,9 +5,7 @@
 // checks it), and a handlers test checks that the handler's records use only these names, so
 // renaming a field is one change here plus the workbook.
 //
-// Fields marked Emitted are in the handler's records today; the others are the agreed names for the
-// per-step record that structured wave logging will add (see Fields). Until then the workbook panels
-// built on them stay empty.
+// Fields marked Emitted are in the handler's records today.
 package logfields
 
 // Record messages (slog's msg).
@@ -16,7 +14,8 @@ const (
 	MsgInvocation = "invocation"
 	// MsgInvocationFailed precedes MsgInvocation for a failed run: Function, Err.
 	MsgInvocationFailed = "invocation failed"
-	// MsgStep is one finished step of a wave (not emitted yet): Wave, Phase, Chunk, counts, Throttled.
+	// MsgStep is one settled import chunk of a wave: Wave, Phase, Chunk, the counts, Writes,
+	// Throttled, DryRun.
 	MsgStep = "step"
 )
 
@@ -32,12 +31,16 @@ const (
 	Port       = "port"     // the handler's listen port, logged once at start
 
 	Wave      = "wave"      // wave id
-	Phase     = "phase"     // phase type, e.g. export.users, import.users, finalize
+	Phase     = "phase"     // phase name, e.g. users, groups, groupMembership
 	Chunk     = "chunk"     // chunk number within the phase
 	Created   = "created"   // objects created in the target by the step
 	Matched   = "matched"   // objects matched to existing target objects
+	Skipped   = "skipped"   // objects left to a manual step
+	Pending   = "pending"   // objects waiting for objects a later wave migrates
 	Failed    = "failed"    // objects that failed in the step
+	Writes    = "writes"    // Graph writes the step issued (every attempt)
 	Throttled = "throttled" // Graph 429 answers the step received (retried by the transport)
+	DryRun    = "dryRun"    // true for a dry run's plan step
 )
 
 // Field describes one field for the contract tests and readers of the workbook.
@@ -51,9 +54,10 @@ type Field struct {
 var Fields = []Field{
 	{Time, true}, {Level, true}, {Msg, true},
 	{Function, true}, {Status, true}, {DurationMs, true}, {Err, true}, {Port, true},
-	{Wave, false}, {Phase, false}, {Chunk, false},
-	{Created, false}, {Matched, false}, {Failed, false}, {Throttled, false},
+	{Wave, true}, {Phase, true}, {Chunk, true},
+	{Created, true}, {Matched, true}, {Skipped, true}, {Pending, true}, {Failed, true},
+	{Writes, true}, {Throttled, true}, {DryRun, true},
 }
 
 // Messages lists every record message the workbook may filter on, with whether it is emitted today.
-var Messages = map[string]bool{MsgInvocation: true, MsgInvocationFailed: true, MsgStep: false}
+var Messages = map[string]bool{MsgInvocation: true, MsgInvocationFailed: true, MsgStep: true}

@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"t2t/shared/graph"
 	"t2t/shared/state"
@@ -102,6 +103,8 @@ type Env struct {
 	// MaxAttempts bounds tries of one object against passing failures before it is marked Failed.
 	MaxAttempts int
 	Logf        func(format string, args ...any)
+	// Log receives the structured per-step record (logfields.MsgStep) the portal's workbook charts.
+	Log *slog.Logger
 }
 
 // SecretStore keeps secrets (Key Vault). Put adds a version; Get returns the latest or an error

@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync/atomic"
 	"time"
 
 	"t2t/shared/graph"
+	"t2t/shared/logfields"
 	"t2t/shared/state"
 	"t2t/shared/wave"
 )
@@ -142,14 +142,20 @@ func (r Registry) Import(ctx context.Context, env *Env, p Phase, chunk int, emit
 	if env.DryRun {
 		run = p.Plan
 	}
-	var writes atomic.Int64
-	counts, err := run(graph.WithWriteCounter(ctx, &writes), env, chunk)
+	var cost graph.Counters
+	counts, err := run(graph.WithCounters(ctx, &cost), env, chunk)
 	if err != nil {
 		return err // ErrRetryLater included: the queue redelivers after its visibility timeout
 	}
 	env.logf("wave %s %s chunk %d: %d created, %d matched, %d skipped, %d pending, %d failed", env.Wave, p.Name(), chunk,
 		counts.Created, counts.Matched, counts.Skipped, counts.Pending, counts.Failed)
-	return r.chunkSettled(ctx, env, p.Name(), chunk, counts, int(writes.Load()), emit)
+	if env.Log != nil {
+		env.Log.Info(logfields.MsgStep, logfields.Wave, env.Wave, logfields.Phase, p.Name(), logfields.Chunk, chunk,
+			logfields.Created, counts.Created, logfields.Matched, counts.Matched, logfields.Skipped, counts.Skipped,
+			logfields.Pending, counts.Pending, logfields.Failed, counts.Failed, logfields.Writes, cost.Writes.Load(),
+			logfields.Throttled, cost.Throttled.Load(), logfields.DryRun, env.DryRun)
+	}
+	return r.chunkSettled(ctx, env, p.Name(), chunk, counts, int(cost.Writes.Load()), emit)
 }
 
 func (r Registry) chunkSettled(ctx context.Context, env *Env, phase string, chunk int, counts wave.Counts, writes int, emit Emit) error {
