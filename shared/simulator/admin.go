@@ -105,6 +105,8 @@ func (t *Tenant) dump() map[string]any {
 	domains := append([]*Domain(nil), t.domains...)
 	groups, deletedGroups := t.groups.list(), t.deletedGroupsLocked()
 	objects := t.dumpObjectsLocked() // applications, service principals, CA, roles (objects_state.go)
+	// Authorization and cross-tenant access policies (tenantsettings.go).
+	settings := t.dumpSettingsLocked()
 	t.mu.RUnlock()
 	slices.SortFunc(deleted, func(a, b *User) int { return strings.Compare(a.ID, b.ID) })
 	render := func(list []*User) []map[string]any {
@@ -122,6 +124,9 @@ func (t *Tenant) dump() map[string]any {
 	out := map[string]any{"tenant": sum, "users": render(users), "deletedUsers": render(deleted), "domains": ds,
 		"groups": dumpGroups(groups), "deletedGroups": dumpGroups(deletedGroups)}
 	for k, v := range objects {
+		out[k] = v
+	}
+	for k, v := range settings {
 		out[k] = v
 	}
 	return out

@@ -39,6 +39,9 @@ type TenantConfig struct {
 	// ReplicationLag is how long an object created through Graph stays invisible to reads and
 	// references (lag.go); 0 means immediately visible.
 	ReplicationLag Duration `json:"replicationLag,omitempty"`
+	// Organization and Policies override the tenant-wide settings' defaults (tenantsettings.go).
+	Organization *OrganizationConfig `json:"organization,omitempty"`
+	Policies     *PoliciesConfig     `json:"policies,omitempty"`
 }
 
 // DomainConfig is one domain of a tenant.
@@ -214,6 +217,9 @@ func (t *TenantConfig) validate() error {
 		return err
 	}
 	if err := t.Seed.validateDirectory(); err != nil {
+		return err
+	}
+	if err := t.validateSettings(); err != nil {
 		return err
 	}
 	defaults := 0

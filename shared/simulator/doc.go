@@ -109,4 +109,14 @@
 // roles), seed_policies*.go (deterministic seeds and seed-file sections), objects_state.go
 // (persistence and admin dump, secrets as metadata only). These collections take part in
 // replication lag like users do.
+//
+// # Tenant-wide settings: organization, authorization policy, cross-tenant access
+//
+// tenantsettings.go (the tenants file's optional "organization" and "policies" overrides, merged onto
+// the documented defaults and validated at load; GET /organization/{id}; persistence, admin dump and
+// seed-file sections authorizationPolicy, crossTenantAccessDefault, crossTenantAccessPartners),
+// authorizationpolicy.go (GET /policies/authorizationPolicy, read-only) and crosstenantaccess.go
+// (GET /policies/crossTenantAccessPolicy and its default, read-only; partners by tenant id with GET,
+// POST, PATCH and DELETE, a second POST for one tenant answering 409
+// Request_MultipleObjectsWithSameKeyValue). Partners take part in replication lag.
 package simulator

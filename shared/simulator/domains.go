@@ -96,24 +96,16 @@ func getDomain(c *call) *graphError {
 
 // listOrganization implements GET /organization: the caller's tenant, with its verified domains.
 func listOrganization(c *call) *graphError {
-	if _, gerr := queryOptions(c); gerr != nil {
+	q, gerr := queryOptions(c, "$select")
+	if gerr != nil {
 		return gerr
 	}
 	t := c.tenant
 	t.mu.RLock()
-	var verified []map[string]any
-	for _, d := range t.domains {
-		if d.IsVerified {
-			verified = append(verified, map[string]any{
-				"name": d.ID, "isDefault": d.IsDefault, "isInitial": d.IsInitial,
-				"type": "Managed", "capabilities": "Email, OfficeCommunicationsOnline",
-			})
-		}
-	}
+	org := t.organizationLocked() // tenantsettings.go
 	t.mu.RUnlock()
-	org := map[string]any{
-		"id": t.ID, "displayName": t.DisplayName, "tenantType": "AAD",
-		"createdDateTime": jsonValue(t.Created), "verifiedDomains": verified,
+	if org, gerr = selectMap(org, q.Get("$select"), "microsoft.graph.organization"); gerr != nil {
+		return gerr
 	}
 	c.writeJSON(http.StatusOK, map[string]any{"@odata.context": contextURL(c, "organization", nil, false), "value": []any{org}})
 	return nil

@@ -126,6 +126,8 @@ func New(cfg *Config, opts *Options) (*Server, error) {
 	// Groups, membership, delta, invitations, manager, getByIds (directory_routes.go).
 	s.addDirectoryRoutes(s.graphRoutes)
 	s.addConfigObjectRoutes(s.graphRoutes) // applications, service principals, CA, roles (objects.go)
+	// Organization by id, authorization and cross-tenant access policies (tenantsettings.go).
+	s.addTenantSettingsRoutes(s.graphRoutes)
 	return s, nil
 }
 

@@ -30,6 +30,8 @@ type tenantState struct {
 	DeletedGroups []*Group `json:"deletedGroups"`
 	// Objects are applications, service principals, conditional access and roles (objects_state.go).
 	Objects *objectsState `json:"objects,omitempty"`
+	// Settings are the authorization and cross-tenant access policies (tenantsettings.go).
+	Settings *settingsState `json:"settings,omitempty"`
 }
 
 type vaultState struct {
@@ -82,6 +84,7 @@ func (t *Tenant) restore(ts *tenantState) {
 		t.deletedUsers[u.ID] = u
 	}
 	t.restoreObjectsLocked(ts.Objects)
+	t.restoreSettingsLocked(ts.Settings)
 	if ts.Groups != nil {
 		t.groups, t.deletedGroups = newGroupCollection(), map[string]*Group{}
 		for _, g := range ts.Groups {
@@ -127,7 +130,8 @@ func (s *Server) saveState(dir string) error {
 	for _, t := range s.store.tenants {
 		t.mu.RLock()
 		ts := &tenantState{Users: t.users.list(), Domains: append([]*Domain(nil), t.domains...),
-			Groups: t.groups.list(), DeletedGroups: t.deletedGroupsLocked(), Objects: t.objectsStateLocked()}
+			Groups: t.groups.list(), DeletedGroups: t.deletedGroupsLocked(), Objects: t.objectsStateLocked(),
+			Settings: t.settingsStateLocked()}
 		for _, u := range t.deletedUsers {
 			ts.DeletedUsers = append(ts.DeletedUsers, u)
 		}

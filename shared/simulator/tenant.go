@@ -29,6 +29,8 @@ type Tenant struct {
 	changes       *changeLog        // users and groups changes, for delta queries
 
 	objs *tenantObjects // applications, service principals, conditional access, roles (objects.go)
+
+	settings *tenantSettings // organization profile, authorization and cross-tenant access policies (tenantsettings.go)
 }
 
 // client is an application's service principal in a tenant. The secret is kept only as a hash.
@@ -79,6 +81,7 @@ func newTenant(tc *TenantConfig) *Tenant {
 		}
 	}
 	t.initObjects()
+	t.initSettings(tc)
 	return t
 }
 
