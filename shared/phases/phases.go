@@ -8,11 +8,13 @@ import (
 	"t2t/shared/membership"
 	"t2t/shared/phase"
 	"t2t/shared/serviceprincipals"
+	"t2t/shared/tenantconfig"
 	"t2t/shared/users"
 )
 
 // All is every phase t2t runs, in the order a wave runs them.
 var All = phase.Registry{
+	tenantconfig.Phase{},
 	users.Phase{},
 	groups.Phase{},
 	membership.Phase{},
