@@ -81,7 +81,8 @@ func (a *App) decodeStep(inv *invocation) (wave.Step, error) {
 
 // env builds what a phase step works with. Export gets only the source, import only the target.
 func (a *App) env(ctx context.Context, inv *invocation, store *state.Store, step wave.Step) (*phase.Env, error) {
-	env := &phase.Env{Store: store, Migration: a.Settings.MigrationID, ClientID: a.Settings.Graph.ClientID, Wave: step.Wave, Version: step.Version,
+	dequeued, _ := inv.req.MetaInt("DequeueCount")
+	env := &phase.Env{Store: store, Redelivered: dequeued > 1, Migration: a.Settings.MigrationID, ClientID: a.Settings.Graph.ClientID, Wave: step.Wave, Version: step.Version,
 		DryRun: step.DryRun, MaxAttempts: maxObjectAttempts, Logf: inv.logf, Log: a.Log}
 	var once sync.Once
 	var m wave.Manifest

@@ -90,8 +90,22 @@ func (env *Env) event(kind, phase string) wave.Event {
 	return wave.Event{Kind: kind, Wave: env.Wave, Version: env.Version, Phase: phase, Utc: time.Now().UTC()}
 }
 
+// duplicate reports whether a first delivery of a step finds its fact recorded already: a duplicate
+// of the step (several settling chunks may queue the same start; a duplicated start queues its parts
+// twice) whose work is done. A redelivered message is never a duplicate: its first run may have
+// recorded the fact and died before its outputs were sent, and must send them again.
+func duplicate(ctx context.Context, env *Env, phase, kind string, index int) (bool, error) {
+	if env.Redelivered {
+		return false, nil
+	}
+	return env.Store.HasFact(ctx, env.Wave, env.Version, phase, kind, index)
+}
+
 // Start finds a phase's scope and queues its export parts; a phase with nothing to do settles at once.
 func (r Registry) Start(ctx context.Context, env *Env, p Phase, emit Emit) error {
+	if dup, err := duplicate(ctx, env, p.Name(), wave.FactPlan, 0); err != nil || dup {
+		return err
+	}
 	parts, err := p.Parts(ctx, env)
 	if err != nil {
 		return fmt.Errorf("finding the scope of %s: %w", p.Name(), err)
@@ -114,6 +128,9 @@ func (r Registry) Start(ctx context.Context, env *Env, p Phase, emit Emit) error
 
 // Export runs one export part and queues the import of each chunk it wrote.
 func (r Registry) Export(ctx context.Context, env *Env, p Phase, part int, emit Emit) error {
+	if dup, err := duplicate(ctx, env, p.Name(), wave.FactPart, part); err != nil || dup {
+		return err
+	}
 	chunks, err := p.Export(ctx, env, part)
 	if err != nil {
 		return fmt.Errorf("exporting part %d of %s: %w", part, p.Name(), err)
@@ -138,6 +155,10 @@ func (r Registry) partDone(ctx context.Context, env *Env, phase string, part int
 
 // Import converges one chunk (or plans it, in a dry run) and records it as settled.
 func (r Registry) Import(ctx context.Context, env *Env, p Phase, chunk int, emit Emit) error {
+	// A settled chunk is done whatever the delivery: its fact (tallies, writes) stays as first written.
+	if done, err := env.Store.HasFact(ctx, env.Wave, env.Version, p.Name(), wave.FactChunk, chunk); err != nil || done {
+		return err
+	}
 	run := p.Import
 	if env.DryRun {
 		run = p.Plan

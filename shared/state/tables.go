@@ -130,6 +130,16 @@ func (s *Store) PutFact(ctx context.Context, waveID, version string, f wave.Fact
 	return upsert(ctx, s.chunks, TableKey(waveID+"_"+version), factKey(f.Phase, f.Kind, f.Index), f)
 }
 
+// HasFact reports whether a fact of a wave version is recorded (one point read).
+func (s *Store) HasFact(ctx context.Context, waveID, version, phase, kind string, index int) (bool, error) {
+	var f wave.Fact
+	err := get(ctx, s.chunks, TableKey(waveID+"_"+version), factKey(phase, kind, index), &f)
+	if isNotFound(err) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
 // Facts lists every fact of a wave version (one query; a 100,000-row wave has about 5,000).
 func (s *Store) Facts(ctx context.Context, waveID, version string) ([]wave.Fact, error) {
 	var out []wave.Fact
