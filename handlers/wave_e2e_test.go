@@ -146,7 +146,20 @@ func TestWaveMigratesDemoMappingEndToEnd(t *testing.T) {
 	if err := ops.Upload(ctx, s.Azurite.ConnectionString(), "usermapping.csv", data); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(6 * time.Second) // several blob scans of the host
+	// Confirm that the host handed the new blob version to WaveStart (its log says so), rather than
+	// sleeping and hoping it did.
+	const seen = "is identical to the file already started"
+	deadline := time.Now().Add(time.Minute)
+	for {
+		logs, _ := os.ReadFile(stackLogs[s])
+		if strings.Contains(string(logs), seen) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("WaveStart never reported the identical upload (%q) within a minute", seen)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 	manifestAfter, _, _ := store.GetBytes(ctx, wave.ManifestPath("usermapping"))
 	if !bytes.Equal(manifestBefore, manifestAfter) {
 		t.Error("uploading the identical file again rewrote the manifest")
