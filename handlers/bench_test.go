@@ -58,7 +58,7 @@ func runWaveBenchmark(b *testing.B, n int, scale float64) {
 	// The client paces writes just under the quota; with time compressed, so is its pace.
 	pace := strconv.FormatFloat(0.95*quotaWritesPerSecond*scale, 'f', 2, 64)
 	s, err := localstack.StartStack(ctx, localstack.StackOptions{BinDir: binDir(b), Tenants: tenants,
-		Source: "contoso", Target: "fabrikam", Logs: logs, Env: map[string]string{"T2T_GRAPH_WRITES_PER_SEC": pace}})
+		Source: "contoso", Target: "fabrikam", Logs: logs, Env: map[string]string{"T2T_GRAPH_WRITES_PER_SEC": pace, "T2T_GRAPH_WRITE_BURST": "2850"}})
 	if err != nil {
 		b.Fatal(err)
 	}

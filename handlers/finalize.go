@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -50,29 +51,29 @@ func (a *App) finalize(ctx context.Context, inv *invocation, env *phase.Env) (er
 			_ = env.Store.Release(ctx, claimPath) // let the redelivery run it at once
 		}
 	}()
-	ledgers, err := a.phaseLedgers(ctx, env, m)
-	if err != nil {
-		return err
-	}
 	now := time.Now().UTC()
-	rep := report.Build(m, ledgers, now)
-	facts, err := env.Store.Facts(ctx, env.Wave, env.Version)
+	rep, err := a.streamReport(ctx, env, m, now)
 	if err != nil {
 		return err
-	}
-	rep.Writes = map[string]int{}
-	for name, p := range wave.Summarize(facts) {
-		rep.Writes[name] = p.Writes
-	}
-	if m.DryRun {
-		if _, err := env.Store.PutBytes(ctx, wave.WhatIfPath(env.Wave), report.WhatIfCSV(ledgers), "text/csv", state.Cond{}); err != nil {
-			return err
-		}
 	}
 	if _, err := env.Store.PutJSON(ctx, wave.ReportPath(env.Wave), rep, state.Cond{}); err != nil {
 		return err
 	}
-	if _, err := env.Store.PutJSON(ctx, wave.StatePath(env.Wave), report.BuildState(m, ledgers, now), state.Cond{}); err != nil {
+	read := func(phase string, fn func(state.LedgerEntry) error) error {
+		for e, err := range env.Store.Ledger(ctx, env.Wave, env.Version, phase) {
+			if err != nil {
+				return err
+			}
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	err = env.Store.PutStream(ctx, wave.StatePath(env.Wave), "application/json", func(w io.Writer) error {
+		return report.WriteState(w, m, rep.PhaseOrder, read, now)
+	})
+	if err != nil {
 		return err
 	}
 	if err := closeManifest(ctx, env.Store, env.Wave, env.Version, rep.Status, rep.Phases, now); err != nil {
@@ -85,30 +86,63 @@ func (a *App) finalize(ctx context.Context, inv *invocation, env *phase.Env) (er
 	return nil
 }
 
-// phaseLedgers reads every selected phase's ledger, in registry order.
-func (a *App) phaseLedgers(ctx context.Context, env *phase.Env, m *wave.Manifest) ([]report.PhaseLedger, error) {
-	var out []report.PhaseLedger
+// streamReport reads every selected phase's ledger once, in registry order, into report.json's
+// tallies and first failures while failures.csv (and a dry run's whatif.csv) stream to storage: the
+// handler's memory does not grow with the wave.
+func (a *App) streamReport(ctx context.Context, env *phase.Env, m *wave.Manifest, now time.Time) (*report.Report, error) {
+	failures := env.Store.OpenStream(ctx, wave.FailuresPath(env.Wave), "text/csv")
+	var whatif *state.Stream
+	var whatifW io.Writer
+	if m.DryRun {
+		whatif = env.Store.OpenStream(ctx, wave.WhatIfPath(env.Wave), "text/csv")
+		whatifW = whatif
+	}
+	abort := func(err error) (*report.Report, error) {
+		failures.Abort(err)
+		if whatif != nil {
+			whatif.Abort(err)
+		}
+		return nil, err
+	}
+	b := report.NewBuilder(m, now, failures, whatifW)
 	for _, p := range a.Phases {
 		if !m.Options.Runs(p.Name()) {
 			continue
 		}
-		pl := report.PhaseLedger{Name: p.Name()}
+		b.StartPhase(p.Name())
 		for e, err := range env.Store.Ledger(ctx, env.Wave, env.Version, p.Name()) {
 			if err != nil {
-				return nil, err
+				return abort(err)
 			}
-			pl.Entries = append(pl.Entries, e)
+			b.Add(e)
 		}
+		var manual []string
 		if ms, ok := p.(phase.ManualSteps); ok {
-			var c wave.Counts
-			for _, e := range pl.Entries {
-				c = c.With(e.Status)
-			}
-			pl.ManualSteps = ms.ManualSteps(env, c)
+			manual = ms.ManualSteps(env, b.Current())
 		}
-		out = append(out, pl)
+		b.EndPhase(manual)
 	}
-	return out, nil
+	rep, err := b.Finish()
+	if err != nil {
+		return abort(err)
+	}
+	if err := failures.Close(); err != nil {
+		return nil, err
+	}
+	if whatif != nil {
+		if err := whatif.Close(); err != nil {
+			return nil, err
+		}
+	}
+	facts, err := env.Store.Facts(ctx, env.Wave, env.Version)
+	if err != nil {
+		return nil, err
+	}
+	rep.Writes = map[string]int{}
+	for name, p := range wave.Summarize(facts) {
+		rep.Writes[name] = p.Writes
+	}
+	return rep, nil
 }
 
 // closeManifest sets the wave's final status and each phase's, unless a newer file took the wave over.

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"os"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -16,6 +18,7 @@ import (
 
 	"t2t/shared/graph"
 	"t2t/shared/localstack"
+	"t2t/shared/logfields"
 	"t2t/shared/ops"
 	"t2t/shared/state"
 	"t2t/shared/wave"
@@ -381,6 +384,8 @@ func TestFullWaveMigratesGroupsAndMembershipsOnceAndSecondWaveCompletesPending(t
 		t.Errorf("mail-enabled groups in scope: %d skipped, manual steps %v", skipped, r.ManualSteps)
 	}
 
+	assertStepRecords(t, s)
+
 	// The same file again (t2t retry): a new version that writes nothing.
 	before := dumpTenant(t, s, s.TargetTenantID)
 	if _, err := ops.Retry(ctx, s.Azurite.ConnectionString(), store, "usermapping"); err != nil {
@@ -586,4 +591,44 @@ func demoGraph(t *testing.T, s *localstack.Stack, tenantID string) *graph.Client
 		t.Fatal(err)
 	}
 	return c
+}
+
+// assertStepRecords checks the structured per-step records the handler wrote during the stack's
+// waves (the portal's workbook charts them): one at least per phase, each with every declared step
+// field and no undeclared one.
+func assertStepRecords(t *testing.T, s *localstack.Stack) {
+	t.Helper()
+	data, err := os.ReadFile(stackLogs[s])
+	if err != nil {
+		t.Fatal(err)
+	}
+	declared := map[string]bool{}
+	for _, f := range logfields.Fields {
+		declared[f.Name] = true
+	}
+	key := regexp.MustCompile(`(?:^| )([A-Za-z_][A-Za-z0-9_.]*)=("(?:[^"\\]|\\.)*"|\S*)`)
+	phases := map[string]bool{}
+	for _, line := range strings.Split(string(data), "\n") {
+		if !strings.Contains(line, "msg="+logfields.MsgStep+" ") {
+			continue
+		}
+		fields := map[string]string{}
+		for _, m := range key.FindAllStringSubmatch(line[strings.Index(line, "time="):], -1) {
+			fields[m[1]] = m[2]
+			if !declared[m[1]] {
+				t.Errorf("step record field %q is not declared in shared/logfields: %s", m[1], line)
+			}
+		}
+		for _, f := range logfields.StepFields {
+			if _, ok := fields[f]; !ok {
+				t.Errorf("step record lacks %q: %s", f, line)
+			}
+		}
+		phases[fields[logfields.Phase]] = true
+	}
+	for _, p := range []string{"users", "groups", "groupMembership", "applications", "servicePrincipals"} {
+		if !phases[p] {
+			t.Errorf("no step record of phase %s in the handler's log", p)
+		}
+	}
 }

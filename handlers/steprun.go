@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"sync"
@@ -81,7 +83,8 @@ func (a *App) decodeStep(inv *invocation) (wave.Step, error) {
 
 // env builds what a phase step works with. Export gets only the source, import only the target.
 func (a *App) env(ctx context.Context, inv *invocation, store *state.Store, step wave.Step) (*phase.Env, error) {
-	env := &phase.Env{Store: store, Migration: a.Settings.MigrationID, ClientID: a.Settings.Graph.ClientID, Wave: step.Wave, Version: step.Version,
+	dequeued, _ := inv.req.MetaInt("DequeueCount")
+	env := &phase.Env{Store: store, Redelivered: dequeued > 1, Owner: deliveryID(), Migration: a.Settings.MigrationID, ClientID: a.Settings.Graph.ClientID, Wave: step.Wave, Version: step.Version,
 		DryRun: step.DryRun, MaxAttempts: maxObjectAttempts, Logf: inv.logf, Log: a.Log}
 	var once sync.Once
 	var m wave.Manifest
@@ -119,4 +122,11 @@ func (a *App) env(ctx context.Context, inv *invocation, store *state.Store, step
 		}
 	}
 	return env, nil
+}
+
+// deliveryID is a random id of one delivery of a step, for claiming it.
+func deliveryID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }

@@ -72,6 +72,9 @@ var targetTenantId = tenant().tenantId
 // Integer division is floor, so instances x pace stays within the budget; at least 1 write/s per
 // instance (the handler refuses 0), which maximumInstanceCount <= 19 keeps within Graph's 20/s.
 var graphWritesPerSecond = max(1, graphWriteBudget / maximumInstanceCount)
+// Graph's write quota is a bucket of 3,000 per app per tenant: each instance may burst its share of
+// 95 % of it before holding its pace.
+var graphWriteBurst = 2850 / maximumInstanceCount
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: 'rg-${environmentName}'
@@ -153,6 +156,7 @@ module functionApp 'modules/functionapp.bicep' = {
     queueBatchSize: queueBatchSize
     queueNewBatchThreshold: queueNewBatchThreshold
     graphWritesPerSecond: graphWritesPerSecond
+    graphWriteBurst: graphWriteBurst
     identityId: identity.outputs.resourceId
     identityClientId: identity.outputs.clientId
     storageAccountName: storage.outputs.name

@@ -20,6 +20,9 @@ param queueNewBatchThreshold int
 @description('Per-instance Graph write pace (T2T_GRAPH_WRITES_PER_SEC): instances x pace <= Graph\'s 20 writes/s per app per tenant.')
 param graphWritesPerSecond int
 
+@description('Writes one instance may burst before holding its pace (its share of Graph\'s 3,000-write bucket).')
+param graphWriteBurst int
+
 @description('Resource id of the user-assigned managed identity.')
 param identityId string
 
@@ -85,6 +88,7 @@ var commonSettings = {
   T2T_KEYVAULT_URL: keyVaultUri
   T2T_DOMAIN_MAP: domainMap
   T2T_GRAPH_WRITES_PER_SEC: string(graphWritesPerSecond)
+  T2T_GRAPH_WRITE_BURST: string(graphWriteBurst)
   T2T_GRAPH_MAX_ATTEMPTS: '6'
 }
 

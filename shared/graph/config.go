@@ -44,6 +44,10 @@ type Config struct {
 	// WritesPerSecond caps writes per tenant from this process (T2T_GRAPH_WRITES_PER_SEC). Graph allows
 	// 3,000 writes per 150 s per app per tenant (20/s); the default keeps just under it.
 	WritesPerSecond float64
+	// WriteBurst is how many writes the pacer may send at once before holding WritesPerSecond
+	// (T2T_GRAPH_WRITE_BURST; default 0: the steady rate from the first write). Graph's quota bucket
+	// holds 3,000 writes per app per tenant; keep instances x burst under it.
+	WriteBurst float64
 	// MaxAttempts bounds the transport's tries of one request (T2T_GRAPH_MAX_ATTEMPTS).
 	MaxAttempts int
 }
@@ -74,6 +78,13 @@ func ConfigFromEnv() (Config, error) {
 			return c, fmt.Errorf("T2T_GRAPH_WRITES_PER_SEC=%q: want a positive number", v)
 		}
 		c.WritesPerSecond = f
+	}
+	if v := os.Getenv("T2T_GRAPH_WRITE_BURST"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f < 0 || f > 3000 {
+			return c, fmt.Errorf("T2T_GRAPH_WRITE_BURST=%q: want a number from 0 to 3000 (Graph's write quota bucket)", v)
+		}
+		c.WriteBurst = f
 	}
 	if v := os.Getenv("T2T_GRAPH_MAX_ATTEMPTS"); v != "" {
 		n, err := strconv.Atoi(v)

@@ -39,6 +39,16 @@ func NewTransport(base http.RoundTripper, maxAttempts int, writesPerSecond float
 	return t
 }
 
+// WithWriteBurst lets the pacer spend up to burst writes at once before it holds the steady rate,
+// as Graph's write quota is a bucket (3,000 per app per tenant, refilled at 20/s): a wave's first
+// writes need not wait. burst at or below the rate changes nothing.
+func (t *Transport) WithWriteBurst(burst float64) *Transport {
+	if t.writes != nil && burst > t.writes.rate {
+		t.writes = newBucket(t.writes.rate, burst)
+	}
+	return t
+}
+
 // RoundTrip implements http.RoundTripper.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()

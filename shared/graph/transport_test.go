@@ -140,3 +140,23 @@ func TestWritePacingSpacesWritesButNotReads(t *testing.T) {
 		t.Errorf("reads were paced like writes: 50 took %v", elapsed)
 	}
 }
+
+// TestWriteBurstSpendsTheBucketThenHoldsTheRate: with a burst, the first writes do not wait; the
+// next one waits for the steady rate.
+func TestWriteBurstSpendsTheBucketThenHoldsTheRate(t *testing.T) {
+	var slept []time.Duration
+	tr := NewTransport(http.DefaultTransport, 1, 2).WithWriteBurst(5)
+	tr.sleep = func(_ context.Context, d time.Duration) error { slept = append(slept, d); return nil }
+	for range 5 {
+		if err := tr.writes.take(context.Background(), tr.sleep); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(slept) != 0 {
+		t.Fatalf("the burst's writes waited: %v", slept)
+	}
+	_ = tr.writes.take(context.Background(), tr.sleep)
+	if len(slept) != 1 || slept[0] < 300*time.Millisecond {
+		t.Errorf("the write after the burst waited %v, want about 1/rate", slept)
+	}
+}

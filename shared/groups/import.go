@@ -189,6 +189,10 @@ func upsert(ctx context.Context, env *phase.Env, g SourceGroup, e *state.LedgerE
 	headers := abstractions.NewRequestHeaders()
 	headers.Add("Prefer", "create-if-missing")
 	got, err := by.Patch(ctx, body, &groupswithuniquename.GroupsWithUniqueNameRequestBuilderPatchRequestConfiguration{Headers: headers})
+	if graph.IsAlreadyThere(err) {
+		// The group exists with these owners: a concurrent or lost create of ours. Read it below.
+		got, err = nil, nil
+	}
 	switch {
 	case err != nil && graph.IsConflict(err):
 		return createResult{err: phase.Permanent{Reason: fmt.Sprintf("collision in the target: %s (mail nickname %q); rename it in the source or the target and run `t2t retry`",

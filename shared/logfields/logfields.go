@@ -61,3 +61,6 @@ var Fields = []Field{
 
 // Messages lists every record message the workbook may filter on, with whether it is emitted today.
 var Messages = map[string]bool{MsgInvocation: true, MsgInvocationFailed: true, MsgStep: true}
+
+// StepFields are the fields of the per-step record (MsgStep), written when an import chunk settles.
+var StepFields = []string{Wave, Phase, Chunk, Created, Matched, Skipped, Pending, Failed, Writes, Throttled, DryRun}

@@ -97,7 +97,12 @@ type Env struct {
 	Wave      string
 	Version   string
 	DryRun    bool
-	Options   wave.Options
+	// Redelivered is true when the step's message is delivered again after a failed or lost run
+	// (DequeueCount above 1), as opposed to a duplicate another step queued.
+	Redelivered bool
+	// Owner identifies this delivery when it claims its step (see duplicate in run.go).
+	Owner   string
+	Options wave.Options
 	// Manifest returns the wave's manifest (read once per step, on first use).
 	Manifest func(ctx context.Context) (*wave.Manifest, error)
 	// MaxAttempts bounds tries of one object against passing failures before it is marked Failed.

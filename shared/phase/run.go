@@ -90,8 +90,30 @@ func (env *Env) event(kind, phase string) wave.Event {
 	return wave.Event{Kind: kind, Wave: env.Wave, Version: env.Version, Phase: phase, Utc: time.Now().UTC()}
 }
 
+// duplicate reports whether this delivery of a step is a duplicate that must do nothing: another
+// delivery of the same step claimed it first (several settling chunks may queue the same start at the
+// same moment, and a duplicated start queues its parts twice). The first delivery to claim a step
+// does it; a redelivered message (DequeueCount above 1) always does it again, since its first run may
+// have died before its outputs were sent.
+func duplicate(ctx context.Context, env *Env, step string) (bool, error) {
+	if env.Redelivered || env.Owner == "" {
+		return false, nil
+	}
+	mine, err := env.Store.ClaimKeys(ctx, "steps_"+env.Wave+"_"+env.Version, []string{step}, env.Owner)
+	if err != nil {
+		return false, err
+	}
+	if len(mine) == 0 {
+		env.logf("wave %s: step %s is claimed by another delivery; this duplicate does nothing", env.Wave, step)
+	}
+	return len(mine) == 0, nil
+}
+
 // Start finds a phase's scope and queues its export parts; a phase with nothing to do settles at once.
 func (r Registry) Start(ctx context.Context, env *Env, p Phase, emit Emit) error {
+	if dup, err := duplicate(ctx, env, p.Name()+".start"); err != nil || dup {
+		return err
+	}
 	parts, err := p.Parts(ctx, env)
 	if err != nil {
 		return fmt.Errorf("finding the scope of %s: %w", p.Name(), err)
@@ -114,6 +136,9 @@ func (r Registry) Start(ctx context.Context, env *Env, p Phase, emit Emit) error
 
 // Export runs one export part and queues the import of each chunk it wrote.
 func (r Registry) Export(ctx context.Context, env *Env, p Phase, part int, emit Emit) error {
+	if dup, err := duplicate(ctx, env, fmt.Sprintf("%s.export.%05d", p.Name(), part)); err != nil || dup {
+		return err
+	}
 	chunks, err := p.Export(ctx, env, part)
 	if err != nil {
 		return fmt.Errorf("exporting part %d of %s: %w", part, p.Name(), err)
@@ -138,6 +163,13 @@ func (r Registry) partDone(ctx context.Context, env *Env, phase string, part int
 
 // Import converges one chunk (or plans it, in a dry run) and records it as settled.
 func (r Registry) Import(ctx context.Context, env *Env, p Phase, chunk int, emit Emit) error {
+	// A settled chunk is done whatever the delivery: its fact (tallies, writes) stays as first written.
+	if done, err := env.Store.HasFact(ctx, env.Wave, env.Version, p.Name(), wave.FactChunk, chunk); err != nil || done {
+		return err
+	}
+	if dup, err := duplicate(ctx, env, fmt.Sprintf("%s.import.%05d", p.Name(), chunk)); err != nil || dup {
+		return err
+	}
 	run := p.Import
 	if env.DryRun {
 		run = p.Plan

@@ -6,12 +6,9 @@ package report
 
 import (
 	"bytes"
-	"encoding/csv"
-	"sort"
-	"strconv"
+	"io"
 	"time"
 
-	"t2t/shared/mapping"
 	"t2t/shared/state"
 	"t2t/shared/wave"
 )
@@ -31,12 +28,16 @@ type Report struct {
 	Phases       map[string]wave.Counts `json:"phases"`
 	PhaseOrder   []string               `json:"phaseOrder"` // the phases that ran, in the order they run
 	// Writes counts the Graph writes each phase issued (every attempt counts against the quota).
-	Writes      map[string]int `json:"writes,omitempty"`
-	Totals      wave.Counts    `json:"totals"`
-	Failures    []Failure      `json:"failures"`
-	Pending     []Failure      `json:"pending,omitempty"`
-	ManualSteps []string       `json:"manualSteps"`
-	Files       Files          `json:"files"`
+	Writes map[string]int `json:"writes,omitempty"`
+	Totals wave.Counts    `json:"totals"`
+	// Failures lists the first MaxListed failures; FailuresTotal counts them all (failures.csv has every
+	// one). Pending likewise for objects waiting for a later wave.
+	Failures      []Failure `json:"failures"`
+	FailuresTotal int       `json:"failuresTotal"`
+	Pending       []Failure `json:"pending,omitempty"`
+	PendingTotal  int       `json:"pendingTotal"`
+	ManualSteps   []string  `json:"manualSteps"`
+	Files         Files     `json:"files"`
 }
 
 // RowCounts says how much of the mapping file entered the pipeline.
@@ -63,6 +64,7 @@ type Files struct {
 	Manifest       string `json:"manifest"`
 	Errors         string `json:"errors"`
 	MigrationState string `json:"migrationState"`
+	Failures       string `json:"failures"` // failures.csv: every failed and pending object
 }
 
 // PhaseLedger is one phase's ledger entries and what it says must be done by hand.
@@ -72,42 +74,23 @@ type PhaseLedger struct {
 	ManualSteps []string
 }
 
-// Build makes the report from the manifest and every phase's ledger entries.
+// Build makes the report from the manifest and every phase's ledger entries held in memory (tests,
+// small waves); finalize streams through a Builder instead.
 func Build(m *wave.Manifest, phases []PhaseLedger, now time.Time) *Report {
-	r := &Report{
-		Wave: m.Wave, DryRun: m.DryRun, Version: wave.VersionOf(m), StartedUtc: m.CreatedUtc, CompletedUtc: now,
-		Rows:    RowCounts{Total: m.TotalRows, Invalid: m.InvalidRows, Valid: m.ValidRows},
-		Options: m.Options, Phases: map[string]wave.Counts{}, Failures: []Failure{}, ManualSteps: []string{},
-		Files: Files{Manifest: wave.ManifestPath(m.Wave), Errors: wave.ErrorsPath(m.Wave), MigrationState: wave.StatePath(m.Wave)},
-	}
-	for _, ph := range phases {
-		var c wave.Counts
-		for _, e := range ph.Entries {
-			c = c.With(e.Status)
-			switch {
-			case e.Status == wave.ObjPending:
-				r.Pending = append(r.Pending, failure(ph.Name, e, ""))
-			case e.Status != wave.ObjFailed && wave.Settled(e.Status):
-			default:
-				r.Failures = append(r.Failures, failure(ph.Name, e, "not finished (status "+e.Status+")"))
-			}
-		}
-		r.Phases[ph.Name] = c
-		r.PhaseOrder = append(r.PhaseOrder, ph.Name)
-		r.Totals = r.Totals.Add(c)
-		r.ManualSteps = append(r.ManualSteps, ph.ManualSteps...)
-	}
-	sort.SliceStable(r.Failures, func(i, j int) bool { return r.Failures[i].Row < r.Failures[j].Row })
-	r.Status = wave.StatusCompleted
-	if r.Totals.Failed > 0 || r.Rows.Invalid > 0 {
-		r.Status = wave.StatusCompletedWithErrors
-	}
-	if m.DryRun {
-		r.Files.WhatIf = wave.WhatIfPath(m.Wave)
-		r.ManualSteps = []string{"Dry run: nothing was written to the target tenant. Review waves/" + r.Files.WhatIf +
-			", then upload the file without the dry-run flag to migrate."}
-	}
+	r, _ := build(m, phases, now, io.Discard, nil)
 	return r
+}
+
+func build(m *wave.Manifest, phases []PhaseLedger, now time.Time, failures, whatif io.Writer) (*Report, error) {
+	b := NewBuilder(m, now, failures, whatif)
+	for _, ph := range phases {
+		b.StartPhase(ph.Name)
+		for _, e := range ph.Entries {
+			b.Add(e)
+		}
+		b.EndPhase(ph.ManualSteps)
+	}
+	return b.Finish()
 }
 
 func failure(phase string, e state.LedgerEntry, unfinished string) Failure {
@@ -119,32 +102,10 @@ func failure(phase string, e state.LedgerEntry, unfinished string) Failure {
 }
 
 // WhatIfCSV renders a dry run's verdicts, one line per object of every phase (phase, row, source,
-// destination, action, reason), phases in order and rows in row order within a phase.
+// destination, action, reason), phases in order and rows in row order within a chunk.
 func WhatIfCSV(phases []PhaseLedger) []byte {
 	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	_ = w.Write([]string{"phase", "row", "source", "destination", "action", "reason"})
-	for _, ph := range phases {
-		sorted := append([]state.LedgerEntry(nil), ph.Entries...)
-		sort.SliceStable(sorted, func(i, j int) bool {
-			if sorted[i].Line != sorted[j].Line {
-				return sorted[i].Line < sorted[j].Line
-			}
-			return sorted[i].Key < sorted[j].Key
-		})
-		for _, e := range sorted {
-			row := ""
-			if e.Line > 0 {
-				row = strconv.Itoa(e.Line)
-			}
-			source := e.Key
-			if e.Name != "" {
-				source = e.Name + " (" + e.Key + ")"
-			}
-			_ = w.Write([]string{ph.Name, row, mapping.Defuse(source), mapping.Defuse(e.TargetKey), action(e.Status), mapping.Defuse(e.LastError)})
-		}
-	}
-	w.Flush()
+	_, _ = build(&wave.Manifest{DryRun: true}, phases, time.Time{}, io.Discard, &buf)
 	return buf.Bytes()
 }
 

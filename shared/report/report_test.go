@@ -1,6 +1,8 @@
 package report
 
 import (
+	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -84,5 +86,47 @@ func TestDryRunReportAndWhatIf(t *testing.T) {
 	}
 	if ms := BuildState(m, phases, time.Now()); ms.Options["DryRun"] != true || len(ms.RollbackManifest) != 0 {
 		t.Errorf("state of a dry run: options %v, rollback %v", ms.Options, ms.RollbackManifest)
+	}
+}
+
+// TestWriteStateStreamsWhatBuildStateBuilds: the streamed MigrationState.json decodes to the same
+// document BuildState makes in memory.
+func TestWriteStateStreamsWhatBuildStateBuilds(t *testing.T) {
+	now := time.Unix(100, 0).UTC()
+	m := &wave.Manifest{Wave: "w", MigrationID: "m", SourceTenantID: "s", TargetTenantID: "t", CreatedUtc: time.Unix(0, 0).UTC(),
+		Phases: map[string]*wave.Phase{"users": {Status: wave.StatusCompleted, StartedUtc: time.Unix(1, 0).UTC(), CompletedUtc: &now}}}
+	phases := []PhaseLedger{
+		{Name: "users", Entries: []state.LedgerEntry{
+			{Key: "a@s", Status: wave.ObjCreated, SourceID: "1", TargetID: "t1", TargetKey: "a@t", Attempts: 1},
+			{Key: "b\"@s", Status: wave.ObjFailed, LastError: "boom <&>", Attempts: 5},
+		}},
+		{Name: "groups", Entries: []state.LedgerEntry{{Key: "g1", Status: wave.ObjMatched, SourceID: "g1", TargetID: "tg1"}}},
+		{Name: "empty"},
+	}
+	var buf bytes.Buffer
+	read := func(name string, fn func(state.LedgerEntry) error) error {
+		for _, ph := range phases {
+			if ph.Name == name {
+				for _, e := range ph.Entries {
+					if err := fn(e); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		return nil
+	}
+	if err := WriteState(&buf, m, []string{"users", "groups", "empty"}, read, now); err != nil {
+		t.Fatal(err)
+	}
+	var got MigrationState
+	if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
+		t.Fatalf("streamed state is not JSON: %v\n%s", err, buf.String())
+	}
+	want := BuildState(m, phases, now)
+	gotJSON, _ := json.Marshal(got)
+	wantJSON, _ := json.Marshal(want)
+	if !bytes.Equal(gotJSON, wantJSON) {
+		t.Errorf("streamed state\n%s\nwant\n%s", gotJSON, wantJSON)
 	}
 }

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -172,4 +173,59 @@ func (s *Store) Claim(ctx context.Context, path, owner string, stale time.Durati
 func (s *Store) Release(ctx context.Context, path string) error {
 	_, err := s.PutJSON(ctx, path, claim{Owner: "released"}, Cond{})
 	return err
+}
+
+// streamBlock is the block size of a streamed document: memory stays at a few blocks whatever the
+// document's size.
+const streamBlock = 1 << 20
+
+// Stream is a document being written in blocks (OpenStream). Close completes it; Abort drops it.
+type Stream struct {
+	*bufio.Writer
+	pw   *io.PipeWriter
+	done chan error
+	path string
+}
+
+// OpenStream starts writing a document in blocks, so that a report of any size is never held in
+// memory. The document appears whole when Close returns nil.
+func (s *Store) OpenStream(ctx context.Context, path, contentType string) *Stream {
+	pr, pw := io.Pipe()
+	st := &Stream{Writer: bufio.NewWriterSize(pw, 64<<10), pw: pw, done: make(chan error, 1), path: path}
+	go func() {
+		_, err := s.waves.NewBlockBlobClient(path).UploadStream(ctx, pr, &blockblob.UploadStreamOptions{
+			BlockSize: streamBlock, Concurrency: 2, HTTPHeaders: &blob.HTTPHeaders{BlobContentType: &contentType}})
+		pr.CloseWithError(err) // unblocks the writer if the upload failed first
+		st.done <- translate(err)
+	}()
+	return st
+}
+
+// Close flushes and completes the document.
+func (st *Stream) Close() error {
+	err := st.Flush()
+	st.pw.CloseWithError(err)
+	if uerr := <-st.done; uerr != nil && err == nil {
+		err = uerr
+	}
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", st.path, err)
+	}
+	return nil
+}
+
+// Abort ends the stream without completing the document.
+func (st *Stream) Abort(cause error) {
+	st.pw.CloseWithError(cause)
+	<-st.done
+}
+
+// PutStream writes a document as write produces it (see OpenStream).
+func (s *Store) PutStream(ctx context.Context, path, contentType string, write func(w io.Writer) error) error {
+	st := s.OpenStream(ctx, path, contentType)
+	if err := write(st); err != nil {
+		st.Abort(err)
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return st.Close()
 }

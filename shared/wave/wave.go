@@ -249,6 +249,7 @@ func ManifestPath(id string) string { return id + "/wave.json" }
 func ErrorsPath(id string) string   { return id + "/errors.csv" }
 func WhatIfPath(id string) string   { return id + "/whatif.csv" }
 func ReportPath(id string) string   { return id + "/report.json" }
+func FailuresPath(id string) string { return id + "/failures.csv" }
 func StatePath(id string) string    { return id + "/MigrationState.json" }
 func ProgressPath(id string) string { return id + "/progress.json" }
 
