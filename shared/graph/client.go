@@ -56,7 +56,7 @@ func New(cfg Config, tenantID string) (*Client, error) {
 		khttp.NewUserAgentHandler(),
 		khttp.NewHeadersInspectionHandler(),
 	}
-	transport := NewTransport(base, cfg.MaxAttempts, cfg.WritesPerSecond)
+	transport := NewTransport(base, cfg.MaxAttempts, cfg.WritesPerSecond).WithPolicyPacing(cfg.PolicyPerSecond)
 	httpClient := &http.Client{
 		Transport: khttp.NewCustomTransportWithParentTransport(transport, middleware...),
 		Timeout:   100 * time.Second,

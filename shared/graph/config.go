@@ -34,12 +34,18 @@ type Config struct {
 	// WritesPerSecond caps writes per tenant from this process (T2T_GRAPH_WRITES_PER_SEC). Graph allows
 	// 3,000 writes per 150 s per app per tenant (20/s); the default keeps just under it.
 	WritesPerSecond float64
+	// PolicyPerSecond caps requests to conditional access policies and named locations per tenant from
+	// this process (T2T_GRAPH_POLICY_PER_SEC; 0 disables it). Graph allows 1 per second there.
+	PolicyPerSecond float64
 	// MaxAttempts bounds the transport's tries of one request (T2T_GRAPH_MAX_ATTEMPTS).
 	MaxAttempts int
 }
 
 // DefaultWritesPerSecond keeps a single process just under Graph's documented write quota.
 const DefaultWritesPerSecond = 19
+
+// DefaultPolicyPerSecond is Graph's documented limit for conditional access and named locations.
+const DefaultPolicyPerSecond = 1
 
 // ConfigFromEnv reads Config from the process environment (Functions app settings).
 func ConfigFromEnv() (Config, error) {
@@ -50,6 +56,7 @@ func ConfigFromEnv() (Config, error) {
 		ClientSecret:    os.Getenv("T2T_CLIENT_SECRET"),
 		CAFile:          os.Getenv("T2T_CA_FILE"),
 		WritesPerSecond: DefaultWritesPerSecond,
+		PolicyPerSecond: DefaultPolicyPerSecond,
 		MaxAttempts:     6,
 	}
 	if v := os.Getenv("T2T_GRAPH_WRITES_PER_SEC"); v != "" {
@@ -58,6 +65,13 @@ func ConfigFromEnv() (Config, error) {
 			return c, fmt.Errorf("T2T_GRAPH_WRITES_PER_SEC=%q: want a positive number", v)
 		}
 		c.WritesPerSecond = f
+	}
+	if v := os.Getenv("T2T_GRAPH_POLICY_PER_SEC"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f <= 0 {
+			return c, fmt.Errorf("T2T_GRAPH_POLICY_PER_SEC=%q: want a positive number", v)
+		}
+		c.PolicyPerSecond = f
 	}
 	if v := os.Getenv("T2T_GRAPH_MAX_ATTEMPTS"); v != "" {
 		n, err := strconv.Atoi(v)
