@@ -3,11 +3,13 @@
 package phases
 
 import (
+	"t2t/shared/namedlocations"
 	"t2t/shared/phase"
 	"t2t/shared/users"
 )
 
 // All is every phase t2t runs, in the order a wave runs them.
 var All = phase.Registry{
+	namedlocations.Phase{},
 	users.Phase{},
 }
