@@ -59,7 +59,7 @@ func newIPLocation(name, cidr string) models.NamedLocationable {
 func TestImportCreatesEachLocationOnceAndRerunsCreateNothing(t *testing.T) {
 	ctx := context.Background()
 	s := phasetest.New(t, storageConn, nil)
-	counts, err := phasetest.Run(ctx, namedlocations.Phase{}, s.Env(t, "w1", false))
+	counts, err := phasetest.Run(ctx, namedlocations.Phase, s.Env(t, "w1", false))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,11 +88,11 @@ func TestImportCreatesEachLocationOnceAndRerunsCreateNothing(t *testing.T) {
 		t.Errorf("%d writes to the target, want one per location (4)", writes)
 	}
 	// A redelivered step (same wave) and the next wave create nothing.
-	again, err := phasetest.Run(ctx, namedlocations.Phase{}, s.Env(t, "w1", false))
+	again, err := phasetest.Run(ctx, namedlocations.Phase, s.Env(t, "w1", false))
 	if err != nil || again != counts {
 		t.Errorf("same wave again = %+v, %v; want %+v", again, err, counts)
 	}
-	next, err := phasetest.Run(ctx, namedlocations.Phase{}, s.Env(t, "w2", false))
+	next, err := phasetest.Run(ctx, namedlocations.Phase, s.Env(t, "w2", false))
 	if err != nil || next != (wave.Counts{Matched: 4}) {
 		t.Errorf("next wave = %+v, %v; want 4 matched", next, err)
 	}
@@ -111,7 +111,7 @@ func TestImportMatchesAnExistingLocationByNameAndLeavesItAlone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	counts, err := phasetest.Run(ctx, namedlocations.Phase{}, s.Env(t, "w1", false))
+	counts, err := phasetest.Run(ctx, namedlocations.Phase, s.Env(t, "w1", false))
 	if err != nil || counts != (wave.Counts{Created: 3, Matched: 1}) {
 		t.Fatalf("counts = %+v, %v; want 3 created, 1 matched", counts, err)
 	}
@@ -157,7 +157,7 @@ func TestImportAfterCrashBetweenCreateAndRecordClaimsItsOwnLocation(t *testing.T
 	if err != nil {
 		t.Fatal(err)
 	}
-	counts, err := phasetest.Run(ctx, namedlocations.Phase{}, s.Env(t, "w1", false))
+	counts, err := phasetest.Run(ctx, namedlocations.Phase, s.Env(t, "w1", false))
 	if err != nil || counts != (wave.Counts{Created: 4}) {
 		t.Fatalf("counts = %+v, %v; want 4 created (the orphan is ours)", counts, err)
 	}
@@ -178,7 +178,7 @@ func TestDryRunWritesNothingToTheTarget(t *testing.T) {
 	}
 	before := s.Writes(t, simtest.FabrikamID)
 	env := s.Env(t, "dry", true)
-	counts, err := phasetest.Run(ctx, namedlocations.Phase{}, env)
+	counts, err := phasetest.Run(ctx, namedlocations.Phase, env)
 	if err != nil || counts != (wave.Counts{Created: 3, Matched: 1}) {
 		t.Fatalf("plan = %+v, %v; want 3 would-create, 1 would-match", counts, err)
 	}
@@ -199,7 +199,7 @@ func TestDryRunWritesNothingToTheTarget(t *testing.T) {
 		t.Errorf("ledger verdicts %v, want 4", verdicts)
 	}
 	// Nothing leaks into the real id map: a real wave still creates the three.
-	real, err := phasetest.Run(ctx, namedlocations.Phase{}, s.Env(t, "w1", false))
+	real, err := phasetest.Run(ctx, namedlocations.Phase, s.Env(t, "w1", false))
 	if err != nil || real != (wave.Counts{Created: 3, Matched: 1}) {
 		t.Errorf("real wave after the dry run = %+v, %v", real, err)
 	}
@@ -209,7 +209,7 @@ func TestRollbackDeletesWhatItCreatedUnlessChanged(t *testing.T) {
 	ctx := context.Background()
 	s := phasetest.New(t, storageConn, nil)
 	env := s.Env(t, "w1", false)
-	if _, err := phasetest.Run(ctx, namedlocations.Phase{}, env); err != nil {
+	if _, err := phasetest.Run(ctx, namedlocations.Phase, env); err != nil {
 		t.Fatal(err)
 	}
 	var maps []state.IDMapping
@@ -245,7 +245,7 @@ func TestRollbackDeletesWhatItCreatedUnlessChanged(t *testing.T) {
 		}
 	}
 	for i, m := range maps {
-		err := namedlocations.Phase{}.Rollback(ctx, env, m)
+		err := namedlocations.Phase.Rollback(ctx, env, m)
 		if i == 0 && !errors.Is(err, phase.ErrChanged) {
 			t.Errorf("rollback of the edited location = %v, want ErrChanged", err)
 		}
@@ -258,7 +258,7 @@ func TestRollbackDeletesWhatItCreatedUnlessChanged(t *testing.T) {
 		t.Errorf("after rollback the target holds %v, want only the edited location", left)
 	}
 	// Rolling back again is harmless: the deleted ones are gone (404).
-	if err := (namedlocations.Phase{}).Rollback(ctx, env, maps[1]); err != nil {
+	if err := namedlocations.Phase.Rollback(ctx, env, maps[1]); err != nil {
 		t.Errorf("second rollback: %v", err)
 	}
 }

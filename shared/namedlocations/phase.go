@@ -13,23 +13,15 @@ import (
 
 	"t2t/shared/graph"
 	"t2t/shared/phase"
-	"t2t/shared/state"
-	"t2t/shared/wave"
 )
 
 // Type is the phase name and the id map type.
 const Type = "namedLocations"
 
-// Phase is the named locations phase: tenant-scoped, one export part, chunks of wave.ChunkSize.
-type Phase struct{}
-
-var (
-	_ phase.Phase      = Phase{}
-	_ phase.ChunkKeyed = Phase{}
-)
-
-// resource is how named locations are listed, created, read and deleted.
-var resource = phase.Resource[models.NamedLocationable]{
+// Phase is the named locations phase. It runs after nothing: locations reference nothing t2t
+// migrates. Rollback deletes a location t2t created unless it was modified since; Graph refuses to
+// delete one a policy still references, so conditional access rolls back first.
+var Phase = phase.Resource[models.NamedLocationable]{
 	Type:     Type,
 	New:      models.CreateNamedLocationFromDiscriminatorValue,
 	ReadOnly: []string{"id", "createdDateTime", "modifiedDateTime"},
@@ -50,39 +42,4 @@ var resource = phase.Resource[models.NamedLocationable]{
 	Delete: func(ctx context.Context, c *graph.Client, id string) error {
 		return c.Identity().ConditionalAccess().NamedLocations().ByNamedLocationId(id).Delete(ctx, nil)
 	},
-}
-
-// Name implements phase.Phase.
-func (Phase) Name() string { return Type }
-
-// After implements phase.Phase: named locations reference nothing t2t migrates.
-func (Phase) After() []string { return nil }
-
-// Parts implements phase.Phase: one part lists every location of the source.
-func (Phase) Parts(context.Context, *phase.Env) (int, error) { return 1, nil }
-
-// Export implements phase.Phase.
-func (Phase) Export(ctx context.Context, env *phase.Env, _ int) ([]int, error) {
-	return resource.Export(ctx, env)
-}
-
-// Import implements phase.Phase: each location is matched by display name or created as exported.
-func (Phase) Import(ctx context.Context, env *phase.Env, chunk int) (wave.Counts, error) {
-	return resource.Import(ctx, env, chunk, nil)
-}
-
-// Plan implements phase.Phase.
-func (p Phase) Plan(ctx context.Context, env *phase.Env, chunk int) (wave.Counts, error) {
-	return resource.Import(ctx, env, chunk, nil)
-}
-
-// Rollback implements phase.Phase: a location t2t created is deleted unless it was modified since.
-// Graph refuses to delete a location a policy still references; roll back conditional access first.
-func (Phase) Rollback(ctx context.Context, env *phase.Env, m state.IDMapping) error {
-	return resource.Rollback(ctx, env, m)
-}
-
-// ChunkKeys implements phase.ChunkKeyed.
-func (Phase) ChunkKeys(ctx context.Context, env *phase.Env, chunk int) ([]phase.Key, error) {
-	return phase.ItemKeys(ctx, env, Type, chunk)
 }

@@ -20,13 +20,17 @@ type Model interface {
 	GetDisplayName() *string
 }
 
-// Resource is a kind of Graph object that a tenant-scoped phase migrates by display name (named
+// Resource is a tenant-scoped phase over a kind of Graph object migrated by display name (named
 // locations, custom role definitions, conditional access policies): how to list, create, read and
-// delete it in a tenant, and which of its properties Graph sets itself. Its methods are the phase's
-// export, import (or plan) and rollback; the phase package adds what is particular to its type.
+// delete the object in a tenant, which of its properties Graph sets itself, and the hooks a phase
+// adds for what is particular to its type. Every wave re-runs it: it exports every source object (one
+// part, chunks of wave.ChunkSize), creates what is missing, matches what exists by display name, and
+// creates what was Pending once its references resolve.
 type Resource[M Model] struct {
 	// Type is the phase name and the id map type.
 	Type string
+	// RunsAfter names the phases whose objects this type references.
+	RunsAfter []string
 	// New makes the SDK model from JSON (models.Create…FromDiscriminatorValue).
 	New serialization.ParsableFactory
 	// ReadOnly are the top-level properties Graph sets itself: left out of a create's body and of
@@ -36,6 +40,46 @@ type Resource[M Model] struct {
 	Create   func(ctx context.Context, c *graph.Client, m M) (M, error)
 	Get      func(ctx context.Context, c *graph.Client, id string) (M, error)
 	Delete   func(ctx context.Context, c *graph.Client, id string) error
+	// Annotate, if set, completes the exported items from the source (e.g. Item.Universal).
+	Annotate func(ctx context.Context, env *Env, items []Item, objs []M) error
+	// Prepare, if set, rewrites a chunk's create bodies before import or plan (references remapped)
+	// and says which objects must wait.
+	Prepare Prepare[M]
+	// Steps, if set, lists the manual steps after the phase (phase.ManualSteps).
+	Steps func(env *Env, counts wave.Counts) []string
+}
+
+var (
+	_ Phase       = Resource[Model]{}
+	_ ChunkKeyed  = Resource[Model]{}
+	_ ManualSteps = Resource[Model]{}
+)
+
+// Name implements Phase.
+func (r Resource[M]) Name() string { return r.Type }
+
+// After implements Phase.
+func (r Resource[M]) After() []string { return r.RunsAfter }
+
+// Parts implements Phase: one part lists every object of the source.
+func (r Resource[M]) Parts(context.Context, *Env) (int, error) { return 1, nil }
+
+// Plan implements Phase: Import decides the same way and, in a dry run, writes nothing to the target.
+func (r Resource[M]) Plan(ctx context.Context, env *Env, chunk int) (wave.Counts, error) {
+	return r.Import(ctx, env, chunk)
+}
+
+// ChunkKeys implements ChunkKeyed.
+func (r Resource[M]) ChunkKeys(ctx context.Context, env *Env, chunk int) ([]Key, error) {
+	return ItemKeys(ctx, env, r.Type, chunk)
+}
+
+// ManualSteps implements ManualSteps.
+func (r Resource[M]) ManualSteps(env *Env, counts wave.Counts) []string {
+	if r.Steps == nil {
+		return nil
+	}
+	return r.Steps(env, counts)
 }
 
 // Items lists every object of the type in tenant c as snapshot items (and as models, for a phase
@@ -56,11 +100,16 @@ func (r Resource[M]) Items(ctx context.Context, c *graph.Client) ([]Item, []M, e
 	return items, objs, nil
 }
 
-// Export writes every source object of the type as the phase's snapshot chunks.
-func (r Resource[M]) Export(ctx context.Context, env *Env) ([]int, error) {
-	items, _, err := r.Items(ctx, env.Source)
+// Export implements Phase: every source object of the type, as the phase's snapshot chunks.
+func (r Resource[M]) Export(ctx context.Context, env *Env, _ int) ([]int, error) {
+	items, objs, err := r.Items(ctx, env.Source)
 	if err != nil {
 		return nil, err
+	}
+	if r.Annotate != nil {
+		if err := r.Annotate(ctx, env, items, objs); err != nil {
+			return nil, err
+		}
 	}
 	return ExportItems(ctx, env, r.Type, items)
 }
@@ -69,8 +118,8 @@ func (r Resource[M]) Export(ctx context.Context, env *Env) ([]int, error) {
 // properties) and may rewrite them, returning per item a non-empty reason to keep it Pending.
 type Prepare[M Model] func(ctx context.Context, env *Env, items []Item, bodies []M) (blocked []string, err error)
 
-// Import converges one chunk by display name (ByName), or plans it in a dry run. prepare may be nil.
-func (r Resource[M]) Import(ctx context.Context, env *Env, chunk int, prepare Prepare[M]) (wave.Counts, error) {
+// Import implements Phase: one chunk converged by display name (ByName), or planned in a dry run.
+func (r Resource[M]) Import(ctx context.Context, env *Env, chunk int) (wave.Counts, error) {
 	items, err := ReadItems(ctx, env, r.Type, chunk)
 	if err != nil {
 		return wave.Counts{}, err
@@ -82,8 +131,8 @@ func (r Resource[M]) Import(ctx context.Context, env *Env, chunk int, prepare Pr
 		}
 	}
 	blocked := make([]string, len(items))
-	if prepare != nil {
-		if blocked, err = prepare(ctx, env, items, bodies); err != nil {
+	if r.Prepare != nil {
+		if blocked, err = r.Prepare(ctx, env, items, bodies); err != nil {
 			return wave.Counts{}, err
 		}
 	}
@@ -113,7 +162,7 @@ func (r Resource[M]) Import(ctx context.Context, env *Env, chunk int, prepare Pr
 	})
 }
 
-// Rollback deletes an object t2t created unless it changed since (RollbackCreated).
+// Rollback implements Phase: an object t2t created is deleted unless it changed since (RollbackCreated).
 func (r Resource[M]) Rollback(ctx context.Context, env *Env, m state.IDMapping) error {
 	return RollbackCreated(ctx, m, func(ctx context.Context) (Found, error) {
 		cur, err := r.Get(ctx, env.Target, m.TargetID)

@@ -10,6 +10,6 @@ import (
 
 // All is every phase t2t runs, in the order a wave runs them.
 var All = phase.Registry{
-	namedlocations.Phase{},
+	namedlocations.Phase,
 	users.Phase{},
 }
