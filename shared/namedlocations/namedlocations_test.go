@@ -30,18 +30,8 @@ func TestMain(m *testing.M) {
 // The example source tenant (contoso) has four named locations: two IP, two country.
 var sourceNames = []string{"Headquarters", "Blocked countries", "Branch offices", "Allowed countries"}
 
-// targetLocations returns the target's named locations by display name, failing on a duplicate name.
 func targetLocations(t *testing.T, s *phasetest.Setup) map[string]map[string]any {
-	t.Helper()
-	out := map[string]map[string]any{}
-	for _, l := range s.Objects(t, "fabrikam", "namedLocations") {
-		name, _ := l["displayName"].(string)
-		if out[name] != nil {
-			t.Errorf("named location %q exists twice in the target", name)
-		}
-		out[name] = l
-	}
-	return out
+	return s.ByName(t, "fabrikam", "namedLocations")
 }
 
 func newIPLocation(name, cidr string) models.NamedLocationable {
@@ -212,13 +202,7 @@ func TestRollbackDeletesWhatItCreatedUnlessChanged(t *testing.T) {
 	if _, err := phasetest.Run(ctx, namedlocations.Phase, env); err != nil {
 		t.Fatal(err)
 	}
-	var maps []state.IDMapping
-	for m, err := range s.Store.IDMap(ctx, s.Migration, namedlocations.Type) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		maps = append(maps, m)
-	}
+	maps := s.IDMaps(t, namedlocations.Type)
 	if len(maps) != 4 {
 		t.Fatalf("%d id mappings, want 4", len(maps))
 	}

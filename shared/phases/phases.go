@@ -3,6 +3,7 @@
 package phases
 
 import (
+	"t2t/shared/customroles"
 	"t2t/shared/namedlocations"
 	"t2t/shared/phase"
 	"t2t/shared/users"
@@ -11,5 +12,6 @@ import (
 // All is every phase t2t runs, in the order a wave runs them.
 var All = phase.Registry{
 	namedlocations.Phase,
+	customroles.Phase,
 	users.Phase{},
 }

@@ -121,6 +121,34 @@ func (s *Setup) Objects(t testing.TB, tenant, collection string) []map[string]an
 	return out
 }
 
+// ByName returns one collection of a tenant's dump by display name, failing the test when two objects
+// share a name (t2t must never duplicate an object).
+func (s *Setup) ByName(t testing.TB, tenant, collection string) map[string]map[string]any {
+	t.Helper()
+	out := map[string]map[string]any{}
+	for _, o := range s.Objects(t, tenant, collection) {
+		name, _ := o["displayName"].(string)
+		if out[name] != nil {
+			t.Errorf("%s %q exists twice in %s", collection, name, tenant)
+		}
+		out[name] = o
+	}
+	return out
+}
+
+// IDMaps returns the test migration's id mappings of one type.
+func (s *Setup) IDMaps(t testing.TB, typ string) []state.IDMapping {
+	t.Helper()
+	var out []state.IDMapping
+	for m, err := range s.Store.IDMap(context.Background(), s.Migration, typ) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
 // Writes is how many writes the migrator app has sent to a tenant (by id) since the simulator started.
 func (s *Setup) Writes(t testing.TB, tenantID string) int64 {
 	t.Helper()
