@@ -22,9 +22,21 @@ import (
 // Type is the phase name and the id map type.
 const Type = "customRoles"
 
-// customOnly lists the custom role definitions only
+// Definitions lists a tenant's built-in or custom role definitions, every page
 // (https://learn.microsoft.com/graph/api/rbacapplication-list-roledefinitions).
-var customOnly = "isBuiltIn eq false"
+func Definitions(ctx context.Context, c *graph.Client, builtIn bool) ([]models.UnifiedRoleDefinitionable, error) {
+	filter := fmt.Sprintf("isBuiltIn eq %t", builtIn)
+	b := c.RoleManagement().Directory().RoleDefinitions()
+	cfg := &rolemanagement.DirectoryRoleDefinitionsRequestBuilderGetRequestConfiguration{
+		QueryParameters: &rolemanagement.DirectoryRoleDefinitionsRequestBuilderGetQueryParameters{Filter: &filter}}
+	return graph.All[models.UnifiedRoleDefinitionable](ctx,
+		func(ctx context.Context) (models.UnifiedRoleDefinitionCollectionResponseable, error) {
+			return b.Get(ctx, cfg)
+		},
+		func(ctx context.Context, next string) (models.UnifiedRoleDefinitionCollectionResponseable, error) {
+			return b.WithUrl(next).Get(ctx, nil)
+		})
+}
 
 // Phase is the custom roles phase. It runs after nothing: role definitions reference nothing t2t
 // migrates. Rollback deletes a role t2t created unless it was modified since (role definitions carry
@@ -35,16 +47,7 @@ var Phase = phase.Resource[models.UnifiedRoleDefinitionable]{
 	// templateId is left to the target (a custom role's defaults to its new id); version is Graph's.
 	ReadOnly: []string{"id", "isBuiltIn", "templateId", "version", "inheritsPermissionsFrom"},
 	List: func(ctx context.Context, c *graph.Client) ([]models.UnifiedRoleDefinitionable, error) {
-		b := c.RoleManagement().Directory().RoleDefinitions()
-		cfg := &rolemanagement.DirectoryRoleDefinitionsRequestBuilderGetRequestConfiguration{
-			QueryParameters: &rolemanagement.DirectoryRoleDefinitionsRequestBuilderGetQueryParameters{Filter: &customOnly}}
-		return graph.All[models.UnifiedRoleDefinitionable](ctx,
-			func(ctx context.Context) (models.UnifiedRoleDefinitionCollectionResponseable, error) {
-				return b.Get(ctx, cfg)
-			},
-			func(ctx context.Context, next string) (models.UnifiedRoleDefinitionCollectionResponseable, error) {
-				return b.WithUrl(next).Get(ctx, nil)
-			})
+		return Definitions(ctx, c, false)
 	},
 	Create: func(ctx context.Context, c *graph.Client, m models.UnifiedRoleDefinitionable) (models.UnifiedRoleDefinitionable, error) {
 		return c.RoleManagement().Directory().RoleDefinitions().Post(ctx, m, nil)

@@ -3,6 +3,7 @@
 package phases
 
 import (
+	"t2t/shared/conditionalaccess"
 	"t2t/shared/customroles"
 	"t2t/shared/namedlocations"
 	"t2t/shared/phase"
@@ -14,4 +15,5 @@ var All = phase.Registry{
 	namedlocations.Phase,
 	customroles.Phase,
 	users.Phase{},
+	conditionalaccess.Phase, // last: it runs after every phase whose objects policies reference
 }
