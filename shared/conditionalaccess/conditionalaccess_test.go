@@ -187,7 +187,7 @@ func (w *world) checkRemapped(t *testing.T, name string, got map[string]any) {
 
 func TestPoliciesAreCreatedDisabledWithEveryReferenceRemapped(t *testing.T) {
 	ctx := context.Background()
-	s := phasetest.New(t, storageConn, nil)
+	s := phasetest.New(t, storageConn, nil, nil)
 	w := prepare(t, s, noSkip)
 	counts, err := phasetest.Run(ctx, conditionalaccess.Phase, s.Env(t, "w1", false))
 	if err != nil || counts != (wave.Counts{Created: 6}) {
@@ -222,7 +222,7 @@ func TestPoliciesAreCreatedDisabledWithEveryReferenceRemapped(t *testing.T) {
 
 func TestAnUnresolvedReferenceKeepsThePolicyPendingUntilItResolves(t *testing.T) {
 	ctx := context.Background()
-	s := phasetest.New(t, storageConn, nil)
+	s := phasetest.New(t, storageConn, nil, nil)
 	var missing string // the group only the compliant-apps policy includes
 	w := prepare(t, s, func(list, id string) bool {
 		if list == "includeGroups" {
@@ -274,7 +274,7 @@ func TestAnUnresolvedReferenceKeepsThePolicyPendingUntilItResolves(t *testing.T)
 
 func TestImportAfterCrashClaimsItsOwnPolicyAndMatchesOthers(t *testing.T) {
 	ctx := context.Background()
-	s := phasetest.New(t, storageConn, nil)
+	s := phasetest.New(t, storageConn, nil, nil)
 	w := prepare(t, s, noSkip)
 	post := func(name string) string {
 		p := models.NewConditionalAccessPolicy()
@@ -330,7 +330,7 @@ func TestImportAfterCrashClaimsItsOwnPolicyAndMatchesOthers(t *testing.T) {
 
 func TestDryRunGivesVerdictsAndWritesNothing(t *testing.T) {
 	ctx := context.Background()
-	s := phasetest.New(t, storageConn, nil)
+	s := phasetest.New(t, storageConn, nil, nil)
 	prepare(t, s, func(list, _ string) bool { return list == "includeGroups" })
 	before := s.Writes(t, simtest.FabrikamID)
 	env := s.Env(t, "dry", true)
@@ -358,7 +358,7 @@ func TestDryRunGivesVerdictsAndWritesNothing(t *testing.T) {
 
 func TestRollbackDeletesCreatedPoliciesUnlessChanged(t *testing.T) {
 	ctx := context.Background()
-	s := phasetest.New(t, storageConn, nil)
+	s := phasetest.New(t, storageConn, nil, nil)
 	prepare(t, s, noSkip)
 	env := s.Env(t, "w1", false)
 	if _, err := phasetest.Run(ctx, conditionalaccess.Phase, env); err != nil {

@@ -89,7 +89,7 @@ func TestRemapPolicyTranslatesIdsAndKeepsWhatIsTheSameEverywhere(t *testing.T) {
 }
 
 func TestFirstPartyAppsAreToldFromTheTenantsOwnApps(t *testing.T) {
-	s := phasetest.New(t, "", nil)
+	s := phasetest.New(t, "", nil, nil)
 	ctx := context.Background()
 	apps, err := s.Source.Applications().Get(ctx, nil)
 	if err != nil || len(apps.GetValue()) == 0 {

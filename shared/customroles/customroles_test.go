@@ -76,7 +76,7 @@ func sourceRole(t *testing.T, s *phasetest.Setup, name string) models.UnifiedRol
 
 func TestImportCopiesCustomRolesOnceAndNeverBuiltInOnes(t *testing.T) {
 	ctx := context.Background()
-	s := phasetest.New(t, storageConn, nil)
+	s := phasetest.New(t, storageConn, nil, nil)
 	counts, err := phasetest.Run(ctx, customroles.Phase, s.Env(t, "w1", false))
 	if err != nil || counts != (wave.Counts{Created: 3}) {
 		t.Fatalf("first wave = %+v, %v; want 3 created", counts, err)
@@ -106,7 +106,7 @@ func TestImportCopiesCustomRolesOnceAndNeverBuiltInOnes(t *testing.T) {
 
 func TestImportAfterCrashRecognisesItsOwnRoleByItsProperties(t *testing.T) {
 	ctx := context.Background()
-	s := phasetest.New(t, storageConn, nil)
+	s := phasetest.New(t, storageConn, nil, nil)
 	intend := func(name string) {
 		src := sourceRole(t, s, name)
 		e := state.LedgerEntry{Wave: "w1", Version: "v1", Phase: customroles.Type, Key: *src.GetId(), SourceID: *src.GetId(),
@@ -153,7 +153,7 @@ func TestImportAfterCrashRecognisesItsOwnRoleByItsProperties(t *testing.T) {
 
 func TestDryRunAndRollback(t *testing.T) {
 	ctx := context.Background()
-	s := phasetest.New(t, storageConn, nil)
+	s := phasetest.New(t, storageConn, nil, nil)
 	before := s.Writes(t, simtest.FabrikamID)
 	plan, err := phasetest.Run(ctx, customroles.Phase, s.Env(t, "dry", true))
 	if err != nil || plan != (wave.Counts{Created: 3}) {

@@ -16,6 +16,7 @@ import (
 	"t2t/shared/namedlocations"
 	"t2t/shared/phase"
 	"t2t/shared/phase/phasetest"
+	"t2t/shared/simulator"
 	"t2t/shared/simulator/simtest"
 	"t2t/shared/state"
 	"t2t/shared/wave"
@@ -48,7 +49,7 @@ func newIPLocation(name, cidr string) models.NamedLocationable {
 
 func TestImportCreatesEachLocationOnceAndRerunsCreateNothing(t *testing.T) {
 	ctx := context.Background()
-	s := phasetest.New(t, storageConn, nil)
+	s := phasetest.New(t, storageConn, nil, nil)
 	counts, err := phasetest.Run(ctx, namedlocations.Phase, s.Env(t, "w1", false))
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +97,7 @@ func TestImportCreatesEachLocationOnceAndRerunsCreateNothing(t *testing.T) {
 
 func TestImportMatchesAnExistingLocationByNameAndLeavesItAlone(t *testing.T) {
 	ctx := context.Background()
-	s := phasetest.New(t, storageConn, nil)
+	s := phasetest.New(t, storageConn, nil, nil)
 	mine, err := s.Target.Identity().ConditionalAccess().NamedLocations().Post(ctx, newIPLocation("Headquarters", "192.0.2.0/24"), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -126,7 +127,7 @@ func TestImportMatchesAnExistingLocationByNameAndLeavesItAlone(t *testing.T) {
 
 func TestImportAfterCrashBetweenCreateAndRecordClaimsItsOwnLocation(t *testing.T) {
 	ctx := context.Background()
-	s := phasetest.New(t, storageConn, nil)
+	s := phasetest.New(t, storageConn, nil, nil)
 	src, err := s.Source.Identity().ConditionalAccess().NamedLocations().Get(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -162,7 +163,7 @@ func TestImportAfterCrashBetweenCreateAndRecordClaimsItsOwnLocation(t *testing.T
 
 func TestDryRunWritesNothingToTheTarget(t *testing.T) {
 	ctx := context.Background()
-	s := phasetest.New(t, storageConn, nil)
+	s := phasetest.New(t, storageConn, nil, nil)
 	if _, err := s.Target.Identity().ConditionalAccess().NamedLocations().Post(ctx, newIPLocation("Branch offices", "192.0.2.0/24"), nil); err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +198,7 @@ func TestDryRunWritesNothingToTheTarget(t *testing.T) {
 
 func TestRollbackDeletesWhatItCreatedUnlessChanged(t *testing.T) {
 	ctx := context.Background()
-	s := phasetest.New(t, storageConn, nil)
+	s := phasetest.New(t, storageConn, nil, nil)
 	env := s.Env(t, "w1", false)
 	if _, err := phasetest.Run(ctx, namedlocations.Phase, env); err != nil {
 		t.Fatal(err)
@@ -250,4 +251,26 @@ func TestRollbackDeletesWhatItCreatedUnlessChanged(t *testing.T) {
 func mustName(targetKey string) string {
 	name, _ := phase.SplitTargetKey(targetKey)
 	return name
+}
+
+func TestPacingStaysUnderTheConditionalAccessLimit(t *testing.T) {
+	ctx := context.Background()
+	// Graph's limit, 1 request per second per tenant, ten times faster: 10 per second.
+	cfg := simulator.ExampleConfig()
+	cfg.Throttling = &simulator.ThrottlingConfig{Enabled: true, TimeScale: 10, ConditionalAccessPerSecond: 1}
+	s := phasetest.New(t, storageConn, cfg, &phasetest.Options{PolicyPerSecond: 8})
+	start := time.Now()
+	counts, err := phasetest.Run(ctx, namedlocations.Phase, s.Env(t, "w1", false))
+	if err != nil || counts != (wave.Counts{Created: 4}) {
+		t.Fatalf("counts = %+v, %v", counts, err)
+	}
+	// Source: one list. Target: one list and four creates, paced at 8/s (the first goes at once).
+	if elapsed := time.Since(start); elapsed < 4*time.Second/8 {
+		t.Errorf("5 target requests took %v: they were not paced", elapsed)
+	}
+	for _, c := range s.Counters(t) {
+		if c.Throttled != 0 {
+			t.Errorf("tenant %s: %d requests throttled (%+v); pacing should avoid the 429", c.Tenant, c.Throttled, c.ThrottledBy)
+		}
+	}
 }

@@ -30,10 +30,17 @@ type Setup struct {
 	Migration string
 }
 
+// Options change how New builds the Graph clients; nil means the defaults.
+type Options struct {
+	// PolicyPerSecond paces conditional access requests (graph.Config.PolicyPerSecond); 0: no pacing.
+	PolicyPerSecond float64
+}
+
 // New starts a simulator with cfg (nil: simulator.ExampleConfig) and opens the store at storageConn
-// (Azurite, from localstack.MainWithAzurite; "" leaves Store nil, for tests of Graph calls only). The clients do not pace conditional access requests
-// (the simulator's throttling is off unless cfg turns it on) and try each request 3 times.
-func New(t testing.TB, storageConn string, cfg *simulator.Config) *Setup {
+// (Azurite, from localstack.MainWithAzurite; "" leaves Store nil, for tests of Graph calls only).
+// The clients try each request 3 times and, unless opts says so, do not pace conditional access
+// requests (the simulator's throttling is off unless cfg turns it on).
+func New(t testing.TB, storageConn string, cfg *simulator.Config, opts *Options) *Setup {
 	t.Helper()
 	srv := simtest.Start(t, cfg, nil)
 	ca := filepath.Join(t.TempDir(), "ca.pem")
@@ -43,6 +50,9 @@ func New(t testing.TB, storageConn string, cfg *simulator.Config) *Setup {
 	u := srv.URLs()
 	gc := graph.Config{AuthorityHost: u.GraphURL + "/", GraphBaseURL: u.GraphURL + "/v1.0",
 		ClientID: simtest.MigratorID, ClientSecret: simtest.MigratorSecret, CAFile: ca, MaxAttempts: 3}
+	if opts != nil {
+		gc.PolicyPerSecond = opts.PolicyPerSecond
+	}
 	src, err := graph.New(gc, simtest.ContosoID)
 	if err != nil {
 		t.Fatal(err)
@@ -154,15 +164,21 @@ func (s *Setup) IDMaps(t testing.TB, typ string) []state.IDMapping {
 // Writes is how many writes the migrator app has sent to a tenant (by id) since the simulator started.
 func (s *Setup) Writes(t testing.TB, tenantID string) int64 {
 	t.Helper()
-	var all []simulator.Counter
-	s.getJSON(t, "/_sim/counters", &all)
 	var n int64
-	for _, c := range all {
+	for _, c := range s.Counters(t) {
 		if strings.EqualFold(c.Tenant, tenantID) && strings.EqualFold(c.Client, simtest.MigratorID) {
 			n += c.Writes
 		}
 	}
 	return n
+}
+
+// Counters returns the simulator's traffic counters, per tenant and client.
+func (s *Setup) Counters(t testing.TB) []simulator.Counter {
+	t.Helper()
+	var all []simulator.Counter
+	s.getJSON(t, "/_sim/counters", &all)
+	return all
 }
 
 func (s *Setup) getJSON(t testing.TB, path string, v any) {
