@@ -57,7 +57,7 @@ func New(cfg Config, tenantID string) (*Client, error) {
 		khttp.NewUserAgentHandler(),
 		khttp.NewHeadersInspectionHandler(),
 	}
-	transport := NewTransport(base, cfg.MaxAttempts, cfg.WritesPerSecond).WithWriteBurst(cfg.WriteBurst)
+	transport := NewTransport(base, cfg.MaxAttempts, cfg.WritesPerSecond).WithWriteBurst(cfg.WriteBurst).WithPolicyPacing(cfg.PolicyPerSecond)
 	httpClient := &http.Client{
 		Transport: khttp.NewCustomTransportWithParentTransport(transport, middleware...),
 		Timeout:   100 * time.Second,

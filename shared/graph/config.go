@@ -48,6 +48,9 @@ type Config struct {
 	// (T2T_GRAPH_WRITE_BURST; default 0: the steady rate from the first write). Graph's quota bucket
 	// holds 3,000 writes per app per tenant; keep instances x burst under it.
 	WriteBurst float64
+	// PolicyPerSecond caps requests to conditional access policies and named locations per tenant from
+	// this process (T2T_GRAPH_POLICY_PER_SEC; 0 disables it). Graph allows 1 per second there.
+	PolicyPerSecond float64
 	// MaxAttempts bounds the transport's tries of one request (T2T_GRAPH_MAX_ATTEMPTS).
 	MaxAttempts int
 }
@@ -60,6 +63,9 @@ const TokenExchangeAudience = "api://AzureADTokenExchange"
 // DefaultWritesPerSecond keeps a single process just under Graph's documented write quota.
 const DefaultWritesPerSecond = 19
 
+// DefaultPolicyPerSecond is Graph's documented limit for conditional access and named locations.
+const DefaultPolicyPerSecond = 1
+
 // ConfigFromEnv reads Config from the process environment (Functions app settings).
 func ConfigFromEnv() (Config, error) {
 	c := Config{
@@ -70,6 +76,7 @@ func ConfigFromEnv() (Config, error) {
 		ManagedIdentityClientID: envOr("T2T_MANAGED_IDENTITY_CLIENT_ID", os.Getenv("AZURE_CLIENT_ID")),
 		CAFile:                  os.Getenv("T2T_CA_FILE"),
 		WritesPerSecond:         DefaultWritesPerSecond,
+		PolicyPerSecond:         DefaultPolicyPerSecond,
 		MaxAttempts:             6,
 	}
 	if v := os.Getenv("T2T_GRAPH_WRITES_PER_SEC"); v != "" {
@@ -85,6 +92,13 @@ func ConfigFromEnv() (Config, error) {
 			return c, fmt.Errorf("T2T_GRAPH_WRITE_BURST=%q: want a number from 0 to 3000 (Graph's write quota bucket)", v)
 		}
 		c.WriteBurst = f
+	}
+	if v := os.Getenv("T2T_GRAPH_POLICY_PER_SEC"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f <= 0 {
+			return c, fmt.Errorf("T2T_GRAPH_POLICY_PER_SEC=%q: want a positive number", v)
+		}
+		c.PolicyPerSecond = f
 	}
 	if v := os.Getenv("T2T_GRAPH_MAX_ATTEMPTS"); v != "" {
 		n, err := strconv.Atoi(v)

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,14 +18,17 @@ import (
 // Transport is the single retry layer for Graph calls (STYLE principle 4): it retries throttled (429),
 // unavailable (502/503/504) and network-failed requests with Retry-After or exponential backoff with
 // jitter, and paces writes with a token bucket so that a wave stays just under the write quota instead
-// of bouncing off it. Longer waits are the queue's job (redelivery), not this layer's.
+// of bouncing off it. A second bucket paces every request to conditional access and named locations,
+// which Graph limits to 1 request per second per tenant and throttles without Retry-After. Longer
+// waits are the queue's job (redelivery), not this layer's.
 type Transport struct {
 	Base        http.RoundTripper
 	MaxAttempts int
 	// MaxWait caps one backoff wait; a Retry-After longer than this is returned to the caller as is.
-	MaxWait time.Duration
-	writes  *bucket
-	sleep   func(context.Context, time.Duration) error
+	MaxWait  time.Duration
+	writes   *bucket
+	policies *bucket
+	sleep    func(context.Context, time.Duration) error
 }
 
 // NewTransport wraps base with retries and a write pacer of writesPerSecond (0 disables pacing).
@@ -49,6 +53,18 @@ func (t *Transport) WithWriteBurst(burst float64) *Transport {
 	return t
 }
 
+// WithPolicyPacing paces every request (reads and writes) under /identity/conditionalAccess/ to
+// perSecond, with no burst beyond one request (0 disables it), and returns t. Graph allows 1 request
+// per second per tenant there and its 429 carries no Retry-After (DESIGN section 7), so a retry would
+// only guess; spacing the requests avoids the 429 in the first place.
+func (t *Transport) WithPolicyPacing(perSecond float64) *Transport {
+	t.policies = nil
+	if perSecond > 0 {
+		t.policies = newBucket(perSecond, 1)
+	}
+	return t
+}
+
 // RoundTrip implements http.RoundTripper.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
@@ -65,6 +81,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			}
 			if c := counters(ctx); c != nil {
 				c.Writes.Add(1)
+			}
+		}
+		if t.policies != nil && isPolicyPath(req.URL.Path) {
+			if err := t.policies.take(ctx, t.sleep); err != nil {
+				return nil, err
 			}
 		}
 		try, err := rewind(req, attempt)
@@ -174,6 +195,14 @@ func rewind(req *http.Request, attempt int) (*http.Request, error) {
 	clone := req.Clone(req.Context())
 	clone.Body = body
 	return clone, nil
+}
+
+// policyPath is the path segment of the resources under the conditional access limit: policies and
+// named locations (https://learn.microsoft.com/graph/throttling-limits#identity-protection-and-conditional-access-service-limits).
+const policyPath = "/identity/conditionalaccess/"
+
+func isPolicyPath(path string) bool {
+	return strings.Contains(strings.ToLower(path), policyPath)
 }
 
 func isWrite(method string) bool {

@@ -160,3 +160,55 @@ func TestWriteBurstSpendsTheBucketThenHoldsTheRate(t *testing.T) {
 		t.Errorf("the write after the burst waited %v, want about 1/rate", slept)
 	}
 }
+
+func TestPolicyPacingSpacesConditionalAccessRequestsOnly(t *testing.T) {
+	srv, _ := scripted(t, []int{200}, nil)
+	tr := NewTransport(http.DefaultTransport, 1, 0).WithPolicyPacing(10) // 10/s, no burst
+	send := func(method, path string) {
+		req, _ := http.NewRequest(method, srv.URL+path, nil)
+		resp, err := tr.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	start := time.Now()
+	for i := 0; i < 6; i++ {
+		// Reads count too: the limit is on every request, and paths are case-insensitive.
+		send([]string{http.MethodGet, http.MethodPost}[i%2], []string{
+			"/v1.0/identity/conditionalAccess/policies", "/v1.0/Identity/ConditionalAccess/namedLocations/x"}[i%2])
+	}
+	if elapsed := time.Since(start); elapsed < 450*time.Millisecond {
+		t.Errorf("6 conditional access requests at 10/s took %v; pacing should hold them to about 0.5 s", elapsed)
+	}
+	start = time.Now()
+	for i := 0; i < 30; i++ {
+		send(http.MethodPost, "/v1.0/users")
+		send(http.MethodGet, "/v1.0/identity/conditionalAccessX")
+	}
+	if elapsed := time.Since(start); elapsed > 2*time.Second {
+		t.Errorf("other requests were paced like conditional access: 60 took %v", elapsed)
+	}
+}
+
+func TestPolicyPacingWaitsWithoutARetryAfter(t *testing.T) {
+	// Conditional access answers 429 without Retry-After: the paced retry still goes through, and the
+	// retry takes a token of its own.
+	srv, bodies := scripted(t, []int{429, 201}, nil)
+	tr := NewTransport(http.DefaultTransport, 3, 0).WithPolicyPacing(1)
+	var waited []time.Duration
+	tr.sleep = func(_ context.Context, d time.Duration) error { waited = append(waited, d); return nil }
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1.0/identity/conditionalAccess/policies", strings.NewReader("{}"))
+	resp, err := tr.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 201 || len(*bodies) != 2 {
+		t.Fatalf("status %d after %d tries", resp.StatusCode, len(*bodies))
+	}
+	// The backoff (at least 1 s) and the second token's wait (about 1 s at 1/s, burst 1).
+	if len(waited) != 2 || waited[0] < time.Second || waited[1] < 900*time.Millisecond {
+		t.Errorf("waited %v, want a backoff of 1 s or more and a pacing wait of about 1 s", waited)
+	}
+}

@@ -4,8 +4,11 @@ package phases
 
 import (
 	"t2t/shared/applications"
+	"t2t/shared/conditionalaccess"
+	"t2t/shared/customroles"
 	"t2t/shared/groups"
 	"t2t/shared/membership"
+	"t2t/shared/namedlocations"
 	"t2t/shared/phase"
 	"t2t/shared/serviceprincipals"
 	"t2t/shared/tenantconfig"
@@ -15,11 +18,14 @@ import (
 // All is every phase t2t runs, in the order a wave runs them.
 var All = phase.Registry{
 	tenantconfig.Phase{},
+	namedlocations.Phase,
+	customroles.Phase,
 	users.Phase{},
 	groups.Phase{},
 	membership.Phase{},
 	applications.Phase{},
 	serviceprincipals.Phase{},
+	conditionalaccess.Phase, // last: it runs after every phase whose objects policies reference
 }
 
 func init() {

@@ -116,6 +116,11 @@ func (Phase) Import(ctx context.Context, env *phase.Env, chunk int) (wave.Counts
 		}
 		r := &results[i]
 		r.id, r.status = id, wave.ObjMatched
+		if !sp.Own {
+			// Another publisher's multi-tenant app has the same appId in every tenant: say so in the id
+			// map, so that conditional access resolves it like a migrated app.
+			r.maps = append(r.maps, state.IDMapping{Type: applications.AppIDType, SourceID: sp.AppID, TargetID: sp.AppID, TargetKey: sp.DisplayName})
+		}
 		if created {
 			r.status = wave.ObjCreated
 			r.maps = append(r.maps, state.IDMapping{Type: Type, SourceID: sp.ID, TargetID: id, Created: true, TargetKey: sp.AppID, Fingerprint: sp.DisplayName})
