@@ -41,13 +41,61 @@ func (g simGroup) dynamic() bool   { return slices.Contains(g.GroupTypes, "Dynam
 
 // tenantDump is the part of a simulator dump these tests read.
 type tenantDump struct {
-	Users              []simUser       `json:"users"`
-	Groups             []simGroup      `json:"groups"`
-	DeletedUsers       []simUser       `json:"deletedUsers"`
-	DeletedGroups      []simGroup      `json:"deletedGroups"`
-	Applications       []simApp        `json:"applications"`
-	ServicePrincipals  []simSP         `json:"servicePrincipals"`
-	AppRoleAssignments []simAssignment `json:"appRoleAssignments"`
+	Users              []simUser        `json:"users"`
+	Groups             []simGroup       `json:"groups"`
+	DeletedUsers       []simUser        `json:"deletedUsers"`
+	DeletedGroups      []simGroup       `json:"deletedGroups"`
+	Applications       []simApp         `json:"applications"`
+	ServicePrincipals  []simSP          `json:"servicePrincipals"`
+	AppRoleAssignments []simAssignment  `json:"appRoleAssignments"`
+	Policies           []map[string]any `json:"conditionalAccessPolicies"`
+	NamedLocations     []map[string]any `json:"namedLocations"`
+	RoleDefinitions    []map[string]any `json:"roleDefinitions"`
+}
+
+// policyOutcome checks the target's conditional access policies: each source policy exists once
+// (by display name) unless the report says it is pending, every one t2t created is disabled, and
+// none names a source object (every reference remapped or the policy not created).
+func policyOutcome(t *testing.T, src, tgt tenantDump, pending int) {
+	t.Helper()
+	sourceIDs := map[string]bool{}
+	for _, u := range src.Users {
+		sourceIDs[u.ID] = true
+	}
+	for _, g := range src.Groups {
+		sourceIDs[g.ID] = true
+	}
+	for _, list := range [][]map[string]any{src.NamedLocations, src.RoleDefinitions} {
+		for _, o := range list {
+			sourceIDs[fmt.Sprint(o["id"])] = true
+		}
+	}
+	byName := map[string]int{}
+	for _, p := range tgt.Policies {
+		byName[fmt.Sprint(p["displayName"])]++
+		if p["state"] != "disabled" {
+			t.Errorf("policy %q is %v in the target; t2t creates them disabled", p["displayName"], p["state"])
+		}
+		data, _ := json.Marshal(p["conditions"])
+		for _, id := range regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`).FindAllString(string(data), -1) {
+			if sourceIDs[id] {
+				t.Errorf("policy %q still names source object %s", p["displayName"], id)
+			}
+		}
+	}
+	created := 0
+	for _, p := range src.Policies {
+		switch byName[fmt.Sprint(p["displayName"])] {
+		case 0:
+		case 1:
+			created++
+		default:
+			t.Errorf("policy %q exists %d times in the target", p["displayName"], byName[fmt.Sprint(p["displayName"])])
+		}
+	}
+	if created+pending != len(src.Policies) || created == 0 {
+		t.Errorf("%d of %d source policies in the target, %d pending: every policy is created once or pending", created, len(src.Policies), pending)
+	}
 }
 
 type simApp struct {
@@ -357,6 +405,7 @@ func TestFullWaveMigratesGroupsAndMembershipsOnceAndSecondWaveCompletesPending(t
 	}
 	appOutcome(t, s, src, tgt, principals)
 	r := final.Report
+	policyOutcome(t, src, tgt, r.Phases["conditionalAccess"].Pending)
 	if r.Phases["groups"].Created+r.Phases["groups"].Skipped != len(scope) {
 		t.Errorf("report groups %+v, want %d groups in scope", r.Phases["groups"], len(scope))
 	}
@@ -626,7 +675,8 @@ func assertStepRecords(t *testing.T, s *localstack.Stack) {
 		}
 		phases[fields[logfields.Phase]] = true
 	}
-	for _, p := range []string{"users", "groups", "groupMembership", "applications", "servicePrincipals"} {
+	for _, p := range []string{"tenantConfig", "namedLocations", "customRoles", "users", "groups", "groupMembership",
+		"applications", "servicePrincipals", "conditionalAccess"} {
 		if !phases[p] {
 			t.Errorf("no step record of phase %s in the handler's log", p)
 		}
