@@ -89,6 +89,9 @@ var commonSettings = {
   T2T_DOMAIN_MAP: domainMap
   T2T_GRAPH_WRITES_PER_SEC: string(graphWritesPerSecond)
   T2T_GRAPH_WRITE_BURST: string(graphWriteBurst)
+  // Conditional access and named locations: 1 request/s per tenant. A wave sends one per policy or
+  // location; with several instances a rare 429 (no Retry-After) is waited out by the transport.
+  T2T_GRAPH_POLICY_PER_SEC: '1'
   T2T_GRAPH_MAX_ATTEMPTS: '6'
 }
 
