@@ -8,7 +8,6 @@ import (
 	"iter"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
@@ -306,42 +305,31 @@ type keyed struct {
 	v      any
 }
 
-// pointReads is how many point reads of one getMany are in flight.
-const pointReads = 8
-
-// getMany reads a set of row keys of one partition with point reads, a few in flight: a point read
-// costs the same whatever the partition's size, where a query naming 20 row keys makes the service
-// (and Azurite, which scans) walk the partition; the id map's partitions hold a migration's every
-// object of a type. Keys not found are left out.
+// getMany queries one partition for a set of row keys, 20 per query (filters stay short).
 func getMany[T any](ctx context.Context, t *aztables.Client, pk string, keys []string, add func(T)) error {
-	var mu sync.Mutex
-	var first error
-	sem := make(chan struct{}, pointReads)
-	var wg sync.WaitGroup
-	seen := map[string]bool{}
-	for _, k := range keys {
-		if seen[k] {
-			continue
+	for start := 0; start < len(keys); start += 20 {
+		part := keys[start:min(start+20, len(keys))]
+		clauses := make([]string, len(part))
+		for i, k := range part {
+			clauses[i] = "RowKey eq '" + strings.ReplaceAll(TableKey(k), "'", "''") + "'"
 		}
-		seen[k] = true
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			var v T
-			err := get(ctx, t, pk, TableKey(k), &v)
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case err == nil:
-				add(v)
-			case !isNotFound(err) && first == nil:
-				first = err
+		filter := "PartitionKey eq '" + strings.ReplaceAll(pk, "'", "''") + "' and (" + strings.Join(clauses, " or ") + ")"
+		pager := t.NewListEntitiesPager(&aztables.ListEntitiesOptions{Filter: &filter})
+		for pager.More() {
+			page, err := pager.NextPage(ctx)
+			if err != nil {
+				return fmt.Errorf("querying %s: %w", pk, translate(err))
 			}
-		}()
+			for _, raw := range page.Entities {
+				var v T
+				if err := json.Unmarshal(raw, &v); err != nil {
+					return fmt.Errorf("decoding entity of %s: %w", pk, err)
+				}
+				add(v)
+			}
+		}
 	}
-	wg.Wait()
-	return first
+	return nil
 }
 
 // putMany upserts rows grouped by partition, up to maxTransaction per transaction.
