@@ -58,7 +58,8 @@ func runWaveBenchmark(b *testing.B, n int, scale float64) {
 	// The client paces writes just under the quota; with time compressed, so is its pace.
 	pace := strconv.FormatFloat(0.95*quotaWritesPerSecond*scale, 'f', 2, 64)
 	s, err := localstack.StartStack(ctx, localstack.StackOptions{BinDir: binDir(b), Tenants: tenants,
-		Source: "contoso", Target: "fabrikam", Logs: logs, Env: map[string]string{"T2T_GRAPH_WRITES_PER_SEC": pace, "T2T_GRAPH_WRITE_BURST": "2850"}})
+		Source: "contoso", Target: "fabrikam", Logs: logs, Env: map[string]string{"T2T_GRAPH_WRITES_PER_SEC": pace, "T2T_GRAPH_WRITE_BURST": "2850",
+			"T2T_GRAPH_POLICY_PER_SEC": strconv.FormatFloat(0.95*scale, 'f', 2, 64)}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -195,7 +196,8 @@ func benchTenants(b testing.TB, n int, scale float64) string {
 		// The workload at 10,000 users: 2,000 groups with nesting (about 50,000 memberships),
 		// 50 apps; scaled down with the user count.
 		cfg["tenants"].([]any)[0].(map[string]any)["seed"] = map[string]any{"users": n, "seed": 7,
-			"groups": n / 5, "nestingDepth": 3, "dynamicGroups": n / 500, "mailEnabledGroups": n / 500, "apps": max(n/200, 2)}
+			"groups": n / 5, "nestingDepth": 3, "dynamicGroups": n / 500, "mailEnabledGroups": n / 500, "apps": max(n/200, 2),
+			"conditionalAccessPolicies": 20, "namedLocations": 10, "customRoles": 5}
 		cfg["throttling"] = map[string]any{"enabled": true, "timeScale": scale}
 	})
 }
