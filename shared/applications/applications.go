@@ -15,6 +15,7 @@ import (
 	graphapps "github.com/microsoftgraph/msgraph-sdk-go/applications"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 
+	"t2t/shared/graph"
 	"t2t/shared/phase"
 	"t2t/shared/state"
 	"t2t/shared/users"
@@ -68,29 +69,26 @@ func (Phase) Parts(context.Context, *phase.Env) (int, error) { return 1, nil }
 
 // Export implements phase.Phase: every app registration of the source, in chunks.
 func (Phase) Export(ctx context.Context, env *phase.Env, part int) ([]int, error) {
-	resp, err := env.Source.Applications().Get(ctx, &graphapps.ApplicationsRequestBuilderGetRequestConfiguration{
-		QueryParameters: &graphapps.ApplicationsRequestBuilderGetQueryParameters{Top: ptr(int32(100))}})
+	list, err := graph.All(ctx,
+		func(ctx context.Context) (models.ApplicationCollectionResponseable, error) {
+			return env.Source.Applications().Get(ctx, &graphapps.ApplicationsRequestBuilderGetRequestConfiguration{
+				QueryParameters: &graphapps.ApplicationsRequestBuilderGetQueryParameters{Top: ptr(int32(100))}})
+		},
+		func(ctx context.Context, next string) (models.ApplicationCollectionResponseable, error) {
+			return env.Source.Applications().WithUrl(next).Get(ctx, nil)
+		})
 	if err != nil {
 		return nil, fmt.Errorf("listing source applications: %w", err)
 	}
 	var apps []SourceApp
 	var ids []string
-	for {
-		for _, a := range resp.GetValue() {
-			sa, err := fromModel(a)
-			if err != nil {
-				return nil, err
-			}
-			apps = append(apps, sa)
-			ids = append(ids, strings.ToLower(sa.AppID))
+	for _, a := range list {
+		sa, err := fromModel(a)
+		if err != nil {
+			return nil, err
 		}
-		next := resp.GetOdataNextLink()
-		if next == nil {
-			break
-		}
-		if resp, err = env.Source.Applications().WithUrl(*next).Get(ctx, nil); err != nil {
-			return nil, fmt.Errorf("listing source applications: %w", err)
-		}
+		apps = append(apps, sa)
+		ids = append(ids, strings.ToLower(sa.AppID))
 	}
 	var chunks []int
 	for i := 0; i < len(apps); i += wave.ChunkSize {

@@ -15,19 +15,25 @@ import (
 	"t2t/shared/wave"
 )
 
+// prepare reads a chunk's snapshot and ledger and translates its groups and members to the target.
+func prepare(ctx context.Context, env *phase.Env, chunk int) (*Snapshot, *phase.Chunk, *resolved, error) {
+	snap, err := snapshot(ctx, env, chunk)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ledger, err := phase.OpenChunk(ctx, env, Type, chunk, keys(snap))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	r, err := resolve(ctx, env, snap)
+	return snap, ledger, r, err
+}
+
 // Import implements phase.Phase: per group, the migrated members missing in the target are added 20
 // per request. The target's members are read first unless the group was created by this wave and
 // never touched since (then it has none to skip), so a rerun writes nothing.
 func (Phase) Import(ctx context.Context, env *phase.Env, chunk int) (wave.Counts, error) {
-	snap, err := snapshot(ctx, env, chunk)
-	if err != nil {
-		return wave.Counts{}, err
-	}
-	ledger, err := phase.OpenChunk(ctx, env, Type, chunk, keys(snap))
-	if err != nil {
-		return wave.Counts{}, err
-	}
-	r, err := resolve(ctx, env, snap)
+	snap, ledger, r, err := prepare(ctx, env, chunk)
 	if err != nil {
 		return wave.Counts{}, err
 	}
@@ -175,15 +181,7 @@ func bind(ctx context.Context, c *graph.Client, groupID, rel string, ids []strin
 // Plan implements phase.Phase: per group, how many members would be added and which wait for a later
 // wave; the target is read (current members of existing groups), never written.
 func (Phase) Plan(ctx context.Context, env *phase.Env, chunk int) (wave.Counts, error) {
-	snap, err := snapshot(ctx, env, chunk)
-	if err != nil {
-		return wave.Counts{}, err
-	}
-	ledger, err := phase.OpenChunk(ctx, env, Type, chunk, keys(snap))
-	if err != nil {
-		return wave.Counts{}, err
-	}
-	r, err := resolve(ctx, env, snap)
+	snap, ledger, r, err := prepare(ctx, env, chunk)
 	if err != nil {
 		return wave.Counts{}, err
 	}

@@ -13,6 +13,7 @@ import (
 	graphsps "github.com/microsoftgraph/msgraph-sdk-go/serviceprincipals"
 
 	"t2t/shared/applications"
+	"t2t/shared/graph"
 	"t2t/shared/groups"
 	"t2t/shared/phase"
 	"t2t/shared/state"
@@ -80,27 +81,24 @@ func (Phase) Export(ctx context.Context, env *phase.Env, part int) ([]int, error
 	if err != nil {
 		return nil, err
 	}
-	resp, err := env.Source.ServicePrincipals().Get(ctx, nil)
+	list, err := graph.All(ctx,
+		func(ctx context.Context) (models.ServicePrincipalCollectionResponseable, error) {
+			return env.Source.ServicePrincipals().Get(ctx, nil)
+		},
+		func(ctx context.Context, next string) (models.ServicePrincipalCollectionResponseable, error) {
+			return env.Source.ServicePrincipals().WithUrl(next).Get(ctx, nil)
+		})
 	if err != nil {
 		return nil, fmt.Errorf("listing source service principals: %w", err)
 	}
 	var sps []SourceSP
-	for {
-		for _, sp := range resp.GetValue() {
-			owner := strings.ToLower(idString(sp.GetAppOwnerOrganizationId()))
-			if owner == microsoftTenant || strings.EqualFold(deref(sp.GetServicePrincipalType()), "ManagedIdentity") ||
-				strings.EqualFold(deref(sp.GetAppId()), env.ClientID) {
-				continue
-			}
-			sps = append(sps, fromModel(sp, strings.EqualFold(owner, m.SourceTenantID)))
+	for _, sp := range list {
+		owner := strings.ToLower(idString(sp.GetAppOwnerOrganizationId()))
+		if owner == microsoftTenant || strings.EqualFold(deref(sp.GetServicePrincipalType()), "ManagedIdentity") ||
+			strings.EqualFold(deref(sp.GetAppId()), env.ClientID) {
+			continue
 		}
-		next := resp.GetOdataNextLink()
-		if next == nil {
-			break
-		}
-		if resp, err = env.Source.ServicePrincipals().WithUrl(*next).Get(ctx, nil); err != nil {
-			return nil, fmt.Errorf("listing source service principals: %w", err)
-		}
+		sps = append(sps, fromModel(sp, strings.EqualFold(owner, m.SourceTenantID)))
 	}
 	err = phase.Parallel(len(sps), 4, func(i int) error { return readAssignments(ctx, env, &sps[i]) })
 	if err != nil {
