@@ -9,7 +9,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +18,7 @@ import (
 	"t2t/shared/graph"
 	"t2t/shared/localstack"
 	"t2t/shared/phase"
+	"t2t/shared/phase/phasetest"
 	"t2t/shared/simulator"
 	"t2t/shared/simulator/simtest"
 	"t2t/shared/state"
@@ -57,26 +57,8 @@ type fixture struct {
 }
 
 func newFixture(t *testing.T, cfg *simulator.Config) *fixture {
-	srv := simtest.Start(t, cfg, nil)
-	ca := filepath.Join(t.TempDir(), "ca.pem")
-	if err := srv.WriteCA(ca); err != nil {
-		t.Fatal(err)
-	}
-	gc := graph.Config{AuthorityHost: srv.URLs().GraphURL + "/", GraphBaseURL: srv.URLs().GraphURL + "/v1.0",
-		ClientID: simtest.MigratorID, ClientSecret: simtest.MigratorSecret, CAFile: ca, MaxAttempts: 3}
-	src, err := graph.New(gc, simtest.ContosoID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tgt, err := graph.New(gc, simtest.FabrikamID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := state.Open(context.Background(), storageConn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &fixture{srv: srv, source: src, target: tgt, store: store, mig: strings.ToLower(t.Name())}
+	s := phasetest.New(t, storageConn, cfg, nil)
+	return &fixture{srv: s.Sim, source: s.Source, target: s.Target, store: s.Store, mig: s.Migration}
 }
 
 // wave names a wave of this test: ledgers are partitioned by wave, and every test shares Azurite.

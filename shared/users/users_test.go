@@ -6,7 +6,6 @@ package users_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,7 +15,7 @@ import (
 	"t2t/shared/graph"
 	"t2t/shared/localstack"
 	"t2t/shared/mapping"
-	"t2t/shared/simulator/simtest"
+	"t2t/shared/phase/phasetest"
 	"t2t/shared/state"
 	"t2t/shared/users"
 	"t2t/shared/wave"
@@ -35,27 +34,8 @@ type env struct {
 }
 
 func newEnv(t *testing.T) *env {
-	srv := simtest.Start(t, nil, nil)
-	ca := filepath.Join(t.TempDir(), "ca.pem")
-	if err := srv.WriteCA(ca); err != nil {
-		t.Fatal(err)
-	}
-	u := srv.URLs()
-	cfg := graph.Config{AuthorityHost: u.GraphURL + "/", GraphBaseURL: u.GraphURL + "/v1.0",
-		ClientID: simtest.MigratorID, ClientSecret: simtest.MigratorSecret, CAFile: ca, MaxAttempts: 3}
-	src, err := graph.New(cfg, simtest.ContosoID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tgt, err := graph.New(cfg, simtest.FabrikamID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := state.Open(context.Background(), storageConn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &env{source: src, target: tgt, store: store, migration: strings.ToLower(t.Name())}
+	s := phasetest.New(t, storageConn, nil, nil)
+	return &env{source: s.Source, target: s.Target, store: s.Store, migration: s.Migration}
 }
 
 // sourceUsers returns n enabled users of the source tenant.

@@ -38,7 +38,6 @@ const (
 	StatusCompleted           = "Completed"
 	StatusCompletedWithErrors = "CompletedWithErrors"
 	StatusRejected            = "Rejected" // the file as a whole was unusable; see errors.csv
-	StatusSkipped             = "Skipped"  // a phase the wave's options left out
 )
 
 // Object statuses in the ledger. Settled statuses are final for a wave: Created, Matched, Skipped,
