@@ -215,9 +215,7 @@ func settled(e *state.LedgerEntry, m state.IDMapping, waveID string) bool {
 
 // retryable says whether a failed user should be tried again on the step's next delivery.
 func (im *Importer) retryable(e state.LedgerEntry, cause error) bool {
-	var perm permanentError
-	passing := errors.Is(cause, errReplicationLag) || graph.IsRetryable(cause)
-	return !errors.As(cause, &perm) && passing && e.Attempts < max(im.MaxAttempts, 1)
+	return phase.Retryable(cause) && e.Attempts < max(im.MaxAttempts, 1)
 }
 
 // createOrMatch creates the target user, or finds the existing one on a UPN conflict. created is
@@ -240,7 +238,7 @@ func (im *Importer) createOrMatch(ctx context.Context, waveID string, ex Exporte
 	}) {
 		// Another object holds a value this user needs (an address in proxyAddresses, say): no
 		// account to match, and no retry will free it.
-		return "", false, permanent("creating " + ex.Row.Destination + ": " + graph.Describe(err))
+		return "", false, phase.Permanent{Reason: "creating " + ex.Row.Destination + ": " + graph.Describe(err)}
 	}
 	existing, err := im.Target.Users().ByUserId(ex.Row.Destination).Get(ctx, &graphusers.UserItemRequestBuilderGetRequestConfiguration{
 		QueryParameters: &graphusers.UserItemRequestBuilderGetQueryParameters{
@@ -249,7 +247,7 @@ func (im *Importer) createOrMatch(ctx context.Context, waveID string, ex Exporte
 	if graph.IsNotFound(err) {
 		// The UPN is taken but the account is not readable yet: our own create of a moment ago
 		// (a lost answer retried by the transport) still replicating. Look again later.
-		return "", false, fmt.Errorf("looking up %s after a conflict: %w", ex.Row.Destination, errReplicationLag)
+		return "", false, phase.Lagging("looking up " + ex.Row.Destination + " after a conflict")
 	}
 	if err != nil {
 		return "", false, fmt.Errorf("looking up existing %s after a conflict: %w", ex.Row.Destination, err)
@@ -262,7 +260,7 @@ func (im *Importer) createOrMatch(ctx context.Context, waveID string, ex Exporte
 		!existing.GetCreatedDateTime().Before(entry.IntentUtc.Add(-intentSkew)) &&
 		deref(existing.GetDisplayName()) == targetDisplayName(ex)
 	if !ours && existing.GetAccountEnabled() != nil && !*existing.GetAccountEnabled() {
-		return "", false, permanent(msgDisabledTarget)
+		return "", false, phase.Permanent{Reason: msgDisabledTarget}
 	}
 	return deref(existing.GetId()), ours, nil
 }
@@ -275,9 +273,6 @@ const (
 
 // intentSkew is how much earlier than our recorded intent the directory may date our own create.
 const intentSkew = 5 * time.Second
-
-// errReplicationLag marks a failure that replication lag explains; the user is tried again later.
-var errReplicationLag = errors.New("the directory has not replicated the account yet")
 
 // password returns the temporary password to create the user with, kept in Key Vault before the
 // create. Any earlier attempt's password is reused (a redelivered step, a duplicate step, a changed
@@ -361,13 +356,6 @@ func targetDisplayName(ex Exported) string {
 	}
 	return ex.Row.Destination[:strings.LastIndexByte(ex.Row.Destination, '@')]
 }
-
-// permanentError is a failure no retry will fix.
-type permanentError struct{ msg string }
-
-func (e permanentError) Error() string { return e.msg }
-
-func permanent(msg string) error { return permanentError{msg} }
 
 func deref(p *string) string {
 	if p == nil {
