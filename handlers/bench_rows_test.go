@@ -152,8 +152,12 @@ func printRowsRun(r rowsRun, scale float64) {
 	if r.dryRun {
 		fmt.Printf(" (target < 5m0s); target users created %d (want 0)\n", r.targetMade)
 	} else {
-		fmt.Printf(", time scale %.0fx: write-quota bound (3,000 at once, then 20/s) %s -> %.3fx (target <= 1.15x); throttled %d\n",
-			scale, r.bound.Round(time.Millisecond), r.elapsed.Seconds()/r.bound.Seconds(), r.throttled)
+		ratio := "all within the quota's burst"
+		if r.bound > 0 {
+			ratio = fmt.Sprintf("%.3fx (target <= 1.15x)", r.elapsed.Seconds()/r.bound.Seconds())
+		}
+		fmt.Printf(", time scale %.0fx: write-quota bound (3,000 at once, then 20/s) %s -> %s; throttled %d\n",
+			scale, r.bound.Round(time.Millisecond), ratio, r.throttled)
 	}
 	fmt.Printf("  outcome %s\n", ops.CountsText(r.counts))
 	fmt.Printf("  storage requests %d, %.2f per row without the hosts' %d queue polls:", localstack.Total(r.storage), r.perRow(), r.polls)

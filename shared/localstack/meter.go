@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 )
 
 // StorageMeter counts the storage requests every process of a stack sends to Azurite, by service and
@@ -36,7 +37,9 @@ func MeterAzurite(a *Azurite) (*StorageMeter, error) {
 		}
 		target, _ := url.Parse(fmt.Sprintf("http://127.0.0.1:%d", *svc.port))
 		proxy := httputil.NewSingleHostReverseProxy(target)
-		proxy.Transport = &http.Transport{MaxIdleConnsPerHost: 256}
+		// Azurite (Node) closes idle keep-alive connections after 5 s; dropping ours first keeps the
+		// proxy from reusing a connection Azurite is closing (a reset the SDKs would have to retry).
+		proxy.Transport = &http.Transport{MaxIdleConnsPerHost: 256, IdleConnTimeout: 3 * time.Second}
 		name := svc.name
 		srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			m.add(name + " " + operation(name, r))

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
@@ -356,7 +357,7 @@ func isConflict(err error) bool { return errors.Is(err, ErrConflict) }
 // (https://learn.microsoft.com/rest/api/storageservices/performing-entity-group-transactions).
 const maxTransaction = 100
 
-// GetLedgers reads the entries of keys in one ledger scope with one query per 20 keys; keys never
+// GetLedgers reads the entries of keys in one ledger scope with point reads; keys never
 // recorded are absent from the map.
 func (s *Store) GetLedgers(ctx context.Context, sc Scope, keys []string) (map[string]LedgerEntry, error) {
 	out := make(map[string]LedgerEntry, len(keys))
@@ -397,32 +398,43 @@ type keyed struct {
 	v      any
 }
 
-// getMany queries one partition for a set of row keys, 20 per query (filters stay short).
+// getMany reads a set of row keys of one partition with point reads, a few at a time. A point read
+// is the cheapest lookup Table storage has and costs the same however large the table grows; a
+// query naming the keys would be one request, but Azurite answers every query by scanning the whole
+// table, which made a 100,000-row wave quadratic. Keys never written are left out.
 func getMany[T any](ctx context.Context, t *aztables.Client, pk string, keys []string, add func(T)) error {
-	for start := 0; start < len(keys); start += 20 {
-		part := keys[start:min(start+20, len(keys))]
-		clauses := make([]string, len(part))
-		for i, k := range part {
-			clauses[i] = "RowKey eq '" + strings.ReplaceAll(TableKey(k), "'", "''") + "'"
-		}
-		filter := "PartitionKey eq '" + strings.ReplaceAll(pk, "'", "''") + "' and (" + strings.Join(clauses, " or ") + ")"
-		pager := t.NewListEntitiesPager(&aztables.ListEntitiesOptions{Filter: &filter})
-		for pager.More() {
-			page, err := pager.NextPage(ctx)
-			if err != nil {
-				return fmt.Errorf("querying %s: %w", pk, translate(err))
+	vals := make([]*T, len(keys))
+	errs := make([]error, len(keys))
+	sem := make(chan struct{}, pointReadConcurrency)
+	var wg sync.WaitGroup
+	for i, k := range keys {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			var v T
+			switch err := get(ctx, t, pk, TableKey(k), &v); {
+			case err == nil:
+				vals[i] = &v
+			case !isNotFound(err):
+				errs[i] = err
 			}
-			for _, raw := range page.Entities {
-				var v T
-				if err := json.Unmarshal(raw, &v); err != nil {
-					return fmt.Errorf("decoding entity of %s: %w", pk, err)
-				}
-				add(v)
-			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	for _, v := range vals {
+		if v != nil {
+			add(*v)
 		}
 	}
 	return nil
 }
+
+// pointReadConcurrency bounds the point reads getMany has in flight.
+const pointReadConcurrency = 8
 
 // putMany upserts rows grouped by partition, up to maxTransaction per transaction.
 func putMany(ctx context.Context, t *aztables.Client, rows []keyed) error {
