@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/vbauerster/mpb/v8"
+	"github.com/vbauerster/mpb/v8/decor"
+
+	"t2t/shared/ops"
+)
+
+// barRenderer draws the wave on a terminal with mpb: a headline (status, writes against the quota,
+// throttled, retried, ETA) and one bar per phase (chunks settled, counts by status).
+type barRenderer struct {
+	p        *mpb.Progress
+	headline *mpb.Bar
+	bars     map[string]*mpb.Bar
+
+	mu     sync.Mutex // guards the texts the decorators read while mpb renders
+	head   string
+	counts map[string]string
+}
+
+// newBarRenderer starts the bars on out; force draws them even when out is not a terminal (tests).
+func newBarRenderer(ctx context.Context, out io.Writer, force bool) *barRenderer {
+	opts := []mpb.ContainerOption{mpb.WithOutput(out), mpb.WithRefreshRate(150 * time.Millisecond), mpb.WithWidth(100)}
+	if force {
+		opts = append(opts, mpb.ForceTTY())
+	}
+	r := &barRenderer{p: mpb.NewWithContext(context.WithoutCancel(ctx), opts...), bars: map[string]*mpb.Bar{},
+		counts: map[string]string{}, head: "waiting for the function app to start the wave"}
+	r.headline = r.p.New(0, mpb.NopStyle(), mpb.PrependDecorators(decor.Any(func(decor.Statistics) string {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.head
+	})))
+	return r
+}
+
+func (r *barRenderer) update(st ops.Status, x metrics, order []string) {
+	r.mu.Lock()
+	if m := st.Manifest; m != nil {
+		r.head = fmt.Sprintf("wave %s: %s, %d rows (%d rejected) · %s", m.Wave, m.Status, m.TotalRows, m.InvalidRows, x.line())
+	}
+	r.mu.Unlock()
+	if st.Progress == nil {
+		return
+	}
+	for _, name := range order {
+		p := st.Progress.Phases[name]
+		r.mu.Lock()
+		r.counts[name] = fmt.Sprintf("%s · writes %d · throttled %d · retried %d", ops.CountsText(p.Counts), p.Writes, p.Throttled, p.Retried)
+		r.mu.Unlock()
+		b := r.bars[name]
+		if b == nil {
+			b = r.addBar(name)
+		}
+		if b.Completed() {
+			continue
+		}
+		b.SetTotal(int64(max(p.Chunks, 1)), false)
+		b.SetCurrent(int64(p.ChunksDone))
+		if p.Complete() {
+			b.SetTotal(int64(p.ChunksDone), true)
+			if p.Chunks == 0 {
+				b.SetTotal(-1, true) // nothing to import: complete at zero
+			}
+		}
+	}
+}
+
+func (r *barRenderer) addBar(name string) *mpb.Bar {
+	b := r.p.New(1, mpb.BarStyle().Lbound("[").Filler("=").Tip(">").Padding(" ").Rbound("]"),
+		mpb.PrependDecorators(
+			decor.Name(name, decor.WC{W: 18, C: decor.DindentRight}),
+			decor.CountersNoUnit("%d/%d chunks", decor.WC{W: 16, C: decor.DindentRight}),
+		),
+		mpb.AppendDecorators(decor.Any(func(decor.Statistics) string {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			return " " + r.counts[name]
+		})),
+		mpb.BarWidth(30),
+	)
+	r.bars[name] = b
+	return b
+}
+
+func (r *barRenderer) finish(aborted bool) {
+	for _, b := range r.bars {
+		if !b.Completed() {
+			if aborted {
+				b.Abort(false)
+			} else {
+				b.SetTotal(-1, true)
+			}
+		}
+	}
+	if aborted {
+		r.headline.Abort(false)
+	} else {
+		r.headline.SetTotal(-1, true)
+	}
+	r.p.Wait()
+}
+
+var _ renderer = (*barRenderer)(nil)
