@@ -35,8 +35,6 @@ func run(ctx context.Context, args []string, out, errOut io.Writer, lookupEnv fu
 	c := &cli{out: out, errOut: errOut, lookupEnv: lookupEnv}
 	root := c.rootCommand()
 	root.SetArgs(args)
-	root.SetOut(out)
-	root.SetErr(errOut)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return exitOK
@@ -91,6 +89,21 @@ Contributor roles on the account.
 
 	root.AddCommand(c.validateCommand(), c.startCommand(), c.watchCommand(), c.statusCommand(), c.reportCommand(),
 		c.retryCommand(), c.rollbackCommand(), c.cutoverCommand())
+	root.SetOut(c.out)
+	root.SetErr(c.errOut)
+	root.InitDefaultCompletionCmd() // now, so that its scripts go to c.out
+	for _, cmd := range root.Commands() {
+		if cmd.Name() == "completion" {
+			// cobra's completion command answers an unknown shell with its help and exit code 0.
+			cmd.Args = cobra.ArbitraryArgs
+			cmd.RunE = func(cmd *cobra.Command, args []string) error {
+				if len(args) == 0 {
+					return cmd.Help()
+				}
+				return usageErrorf("completion %s: want bash, zsh, fish or powershell", args[0])
+			}
+		}
+	}
 	return root
 }
 
