@@ -123,7 +123,7 @@ func TestCutoverIsNotAvailableYet(t *testing.T) {
 
 func TestAccountURLDerivesQueueAndTable(t *testing.T) {
 	for in, want := range map[string][2]string{
-		"https://acct.blob.core.windows.net":      {"https://acct.queue.core.windows.net", "https://acct.table.core.windows.net"},
+		"https://acct.blob.core.windows.net":       {"https://acct.queue.core.windows.net", "https://acct.table.core.windows.net"},
 		"https://acct.blob.core.chinacloudapi.cn/": {"https://acct.queue.core.chinacloudapi.cn/", "https://acct.table.core.chinacloudapi.cn/"},
 		"https://127.0.0.1:10000/devstoreaccount1": {"", ""},
 	} {
