@@ -13,38 +13,41 @@ import (
 	"t2t/shared/ops"
 )
 
-// barRenderer draws the wave on a terminal with mpb: a headline (status, writes against the quota,
-// throttled, retried, ETA) and one bar per phase (chunks settled, counts by status).
+// barRenderer draws the wave on a terminal with mpb: a headline (status, rows), a metrics line
+// (writes against the quota, throttled, retried, ETA) and one bar per phase (chunks settled, counts
+// by status, writes).
 type barRenderer struct {
-	p        *mpb.Progress
-	headline *mpb.Bar
-	bars     map[string]*mpb.Bar
+	p     *mpb.Progress
+	lines []*mpb.Bar // the headline and the metrics line
+	bars  map[string]*mpb.Bar
 
 	mu     sync.Mutex // guards the texts the decorators read while mpb renders
-	head   string
+	head   [2]string
 	counts map[string]string
 }
 
 // newBarRenderer starts the bars on out; force draws them even when out is not a terminal (tests).
 func newBarRenderer(ctx context.Context, out io.Writer, force bool) *barRenderer {
-	opts := []mpb.ContainerOption{mpb.WithOutput(out), mpb.WithRefreshRate(150 * time.Millisecond), mpb.WithWidth(100)}
+	opts := []mpb.ContainerOption{mpb.WithOutput(out), mpb.WithRefreshRate(150 * time.Millisecond), mpb.WithWidth(160)}
 	if force {
-		opts = append(opts, mpb.ForceTTY())
+		opts = append(opts, mpb.WithAutoRefresh()) // ForceTTY would ask a non-terminal for its size, and draw nothing
 	}
 	r := &barRenderer{p: mpb.NewWithContext(context.WithoutCancel(ctx), opts...), bars: map[string]*mpb.Bar{},
-		counts: map[string]string{}, head: "waiting for the function app to start the wave"}
-	r.headline = r.p.New(0, mpb.NopStyle(), mpb.PrependDecorators(decor.Any(func(decor.Statistics) string {
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		return r.head
-	})))
+		counts: map[string]string{}, head: [2]string{"waiting for the function app to start the wave", ""}}
+	for i := range r.head {
+		r.lines = append(r.lines, r.p.New(0, mpb.NopStyle(), mpb.PrependDecorators(decor.Any(func(decor.Statistics) string {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			return r.head[i]
+		}))))
+	}
 	return r
 }
 
 func (r *barRenderer) update(st ops.Status, x metrics, order []string) {
 	r.mu.Lock()
 	if m := st.Manifest; m != nil {
-		r.head = fmt.Sprintf("wave %s: %s, %d rows (%d rejected) · %s", m.Wave, m.Status, m.TotalRows, m.InvalidRows, x.line())
+		r.head = [2]string{fmt.Sprintf("wave %s: %s, %d rows (%d rejected)", m.Wave, m.Status, m.TotalRows, m.InvalidRows), x.line()}
 	}
 	r.mu.Unlock()
 	if st.Progress == nil {
@@ -53,7 +56,11 @@ func (r *barRenderer) update(st ops.Status, x metrics, order []string) {
 	for _, name := range order {
 		p := st.Progress.Phases[name]
 		r.mu.Lock()
-		r.counts[name] = fmt.Sprintf("%s · writes %d · throttled %d · retried %d", ops.CountsText(p.Counts), p.Writes, p.Throttled, p.Retried)
+		text := fmt.Sprintf("%s · %d writes", ops.CountsText(p.Counts), p.Writes)
+		if p.Throttled+p.Retried > 0 {
+			text += fmt.Sprintf(" · %d throttled · %d retried", p.Throttled, p.Retried)
+		}
+		r.counts[name] = text
 		r.mu.Unlock()
 		b := r.bars[name]
 		if b == nil {
@@ -100,10 +107,12 @@ func (r *barRenderer) finish(aborted bool) {
 			}
 		}
 	}
-	if aborted {
-		r.headline.Abort(false)
-	} else {
-		r.headline.SetTotal(-1, true)
+	for _, l := range r.lines {
+		if aborted {
+			l.Abort(false)
+		} else {
+			l.SetTotal(-1, true)
+		}
 	}
 	r.p.Wait()
 }

@@ -102,7 +102,11 @@ func (c *cli) watch(ctx context.Context, id string, o watchOptions) error {
 	}
 	r.finish(false)
 	if c.json() {
-		if err := c.printJSON(map[string]any{"kind": "done", "wave": newWaveView(st, phaseOrder(st)), "report": st.Report}); err != nil {
+		data, err := json.Marshal(map[string]any{"kind": "done", "wave": newWaveView(st, phaseOrder(st)), "report": st.Report})
+		if err != nil {
+			return err
+		}
+		if _, err := c.out.Write(append(data, '\n')); err != nil {
 			return err
 		}
 	} else {
