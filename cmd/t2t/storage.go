@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -31,8 +32,8 @@ func (s *storageFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&s.accountURL, "account-url", "",
 		"storage account blob endpoint, e.g. https://ACCOUNT.blob.core.windows.net, reached with DefaultAzureCredential\n"+
 			"(default: $"+connectionName+"__blobServiceUri or __accountName)")
-	fs.StringVar(&s.queueURL, "queue-url", "", "queue endpoint of --account-url (default: derived from a *.blob.* host)")
-	fs.StringVar(&s.tableURL, "table-url", "", "table endpoint of --account-url (default: derived from a *.blob.* host)")
+	fs.StringVar(&s.queueURL, "queue-url", "", "queue endpoint of --account-url (default: $"+connectionName+"__queueServiceUri, or derived from a *.blob.* host)")
+	fs.StringVar(&s.tableURL, "table-url", "", "table endpoint of --account-url (default: $"+connectionName+"__tableServiceUri, or derived from a *.blob.* host)")
 	fs.BoolVar(&s.noInstanceDiscovery, "disable-instance-discovery", false,
 		"skip Microsoft Entra instance discovery: only for private or disconnected clouds (AZURE_AUTHORITY_HOST)")
 }
@@ -44,13 +45,10 @@ func (s *storageFlags) conn(lookupEnv func(string) (string, bool)) (storageconn.
 		return storageconn.Conn{ConnectionString: s.connString}, nil
 	}
 	if s.accountURL != "" {
-		c := storageconn.Conn{BlobURL: s.accountURL, QueueURL: s.queueURL, TableURL: s.tableURL}
-		if c.QueueURL == "" {
-			c.QueueURL = sibling(s.accountURL, "queue")
-		}
-		if c.TableURL == "" {
-			c.TableURL = sibling(s.accountURL, "table")
-		}
+		env := func(k string) string { v, _ := lookupEnv(connectionName + k); return strings.TrimSpace(v) }
+		c := storageconn.Conn{BlobURL: s.accountURL,
+			QueueURL: cmp.Or(s.queueURL, env("__queueServiceUri"), sibling(s.accountURL, "queue")),
+			TableURL: cmp.Or(s.tableURL, env("__tableServiceUri"), sibling(s.accountURL, "table"))}
 		if c.QueueURL == "" || c.TableURL == "" {
 			return c, usageErrorf("--account-url %s is not a *.blob.* host: pass --queue-url and --table-url too", s.accountURL)
 		}
