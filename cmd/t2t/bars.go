@@ -69,19 +69,18 @@ func (r *barRenderer) update(st ops.Status, x metrics, order []string) {
 		if b.Completed() {
 			continue
 		}
-		b.SetTotal(int64(max(p.Chunks, 1)), false)
+		b.SetTotal(int64(p.Chunks), false) // chunks declared so far: grows as export parts finish
 		b.SetCurrent(int64(p.ChunksDone))
 		if p.Complete() {
 			b.SetTotal(int64(p.ChunksDone), true)
-			if p.Chunks == 0 {
-				b.SetTotal(-1, true) // nothing to import: complete at zero
-			}
 		}
 	}
 }
 
 func (r *barRenderer) addBar(name string) *mpb.Bar {
-	b := r.p.New(1, mpb.BarStyle().Lbound("[").Filler("=").Tip(">").Padding(" ").Rbound("]"),
+	// Created with no total, a bar completes only when told (SetTotal with forceComplete): the chunks
+	// settled may catch up with those declared before every export part has declared its own.
+	b := r.p.New(0, mpb.BarStyle().Lbound("[").Filler("=").Tip(">").Padding(" ").Rbound("]"),
 		mpb.PrependDecorators(
 			decor.Name(name, decor.WC{W: 18, C: decor.DindentRight}),
 			decor.CountersNoUnit("%d/%d chunks", decor.WC{W: 16, C: decor.DindentRight}),
