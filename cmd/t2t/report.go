@@ -36,7 +36,7 @@ and reason are printed instead).`,
 				format = c.output
 			}
 			switch format {
-			case outputTable, outputJSON, "csv", "html":
+			case tableFormat, jsonFormat, "csv", "html":
 			default:
 				return usageErrorf("--format %q: want table, json, csv or html", format)
 			}
@@ -78,7 +78,7 @@ func (c *cli) report(ctx context.Context, id, format string) error {
 		return withCode(exitNotAvailable, fmt.Errorf("wave %s is %s: its report is %w; it is written once every phase "+
 			"has settled (t2t watch %s)", id, st.Manifest.Status, errNotAvailable, id))
 	}
-	if format == outputJSON {
+	if format == jsonFormat {
 		if !current {
 			return c.printJSON(newWaveView(st, nil)) // a rejected wave: its status and reason
 		}

@@ -26,8 +26,8 @@ type cli struct {
 }
 
 const (
-	outputTable = "table"
-	outputJSON  = "json"
+	tableFormat = "table"
+	jsonFormat  = "json"
 )
 
 // run executes the command line args and returns the process exit code.
@@ -75,7 +75,7 @@ Contributor roles on the account.
 		SilenceUsage:      true,
 		CompletionOptions: cobra.CompletionOptions{HiddenDefaultCmd: false},
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
-			if c.output != outputTable && c.output != outputJSON {
+			if c.output != tableFormat && c.output != jsonFormat {
 				return usageErrorf("--output %q: want table or json", c.output)
 			}
 			return nil
@@ -83,9 +83,9 @@ Contributor roles on the account.
 	}
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return withCode(exitUsage, err) })
 	pf := root.PersistentFlags()
-	pf.StringVarP(&c.output, "output", "o", outputTable, "output format: table or json")
+	pf.StringVarP(&c.output, "output", "o", tableFormat, "output format: table or json")
 	c.store.register(pf)
-	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{outputTable, outputJSON}, cobra.ShellCompDirectiveNoFileComp))
+	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{tableFormat, jsonFormat}, cobra.ShellCompDirectiveNoFileComp))
 
 	root.AddCommand(c.validateCommand(), c.startCommand(), c.watchCommand(), c.statusCommand(), c.reportCommand(),
 		c.retryCommand(), c.rollbackCommand(), c.cutoverCommand())
@@ -127,7 +127,7 @@ func args(v cobra.PositionalArgs) cobra.PositionalArgs {
 }
 
 // json reports whether the output is JSON.
-func (c *cli) json() bool { return c.output == outputJSON }
+func (c *cli) json() bool { return c.output == jsonFormat }
 
 // printJSON writes v as indented JSON.
 func (c *cli) printJSON(v any) error {
