@@ -127,6 +127,17 @@ func (c *cli) needWave(ctx context.Context, id string) (*account, *wave.Manifest
 	return acct, &m, nil
 }
 
+// onWave is the RunE of a command on an existing wave (its one argument): fn gets the opened account.
+func (c *cli) onWave(fn func(ctx context.Context, acct *account, id string) error) func(*cobra.Command, []string) error {
+	return c.runE(func(cmd *cobra.Command, a []string) error {
+		acct, _, err := c.needWave(cmd.Context(), a[0])
+		if err != nil {
+			return err
+		}
+		return fn(cmd.Context(), acct, a[0])
+	})
+}
+
 func (c *cli) retryCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "retry WAVE",
@@ -137,19 +148,15 @@ map without a Graph write, failed and pending objects are tried again.`,
 		Example:           "  t2t retry pilot",
 		Args:              args(cobra.ExactArgs(1)),
 		ValidArgsFunction: c.waveArg,
-		RunE: c.runE(func(cmd *cobra.Command, a []string) error {
-			acct, _, err := c.needWave(cmd.Context(), a[0])
-			if err != nil {
-				return err
-			}
-			prev, err := ops.RetryOn(cmd.Context(), acct.clients, acct.store, a[0])
+		RunE: c.onWave(func(ctx context.Context, acct *account, id string) error {
+			prev, err := ops.RetryOn(ctx, acct.clients, acct.store, id)
 			if err != nil {
 				return describeStorageError(acct.conn, err)
 			}
 			if c.json() {
-				return c.printJSON(map[string]string{"wave": a[0], "previousVersion": prev})
+				return c.printJSON(map[string]string{"wave": id, "previousVersion": prev})
 			}
-			c.printf("wave %s: its mapping file runs again (was version %s); failed rows are retried, migrated ones are kept\n", a[0], prev)
+			c.printf("wave %s: its mapping file runs again (was version %s); failed rows are retried, migrated ones are kept\n", id, prev)
 			return nil
 		}),
 	}
@@ -167,19 +174,14 @@ matched objects. The result is in waves/WAVE/rollback.json. --dry-run only lists
 		Example:           "  t2t rollback pilot --dry-run\n  t2t rollback pilot",
 		Args:              args(cobra.ExactArgs(1)),
 		ValidArgsFunction: c.waveArg,
-		RunE: c.runE(func(cmd *cobra.Command, a []string) error {
-			acct, _, err := c.needWave(cmd.Context(), a[0])
-			if err != nil {
-				return err
-			}
-			if err := ops.RollbackOn(cmd.Context(), acct.clients, a[0], dryRun); err != nil {
+		RunE: c.onWave(func(ctx context.Context, acct *account, id string) error {
+			if err := ops.RollbackOn(ctx, acct.clients, id, dryRun); err != nil {
 				return describeStorageError(acct.conn, err)
 			}
-			res := map[string]any{"wave": a[0], "dryRun": dryRun, "result": "waves/" + wave.RollbackPath(a[0])}
 			if c.json() {
-				return c.printJSON(res)
+				return c.printJSON(map[string]any{"wave": id, "dryRun": dryRun, "result": "waves/" + wave.RollbackPath(id)})
 			}
-			c.printf("rollback of wave %s queued (dry run: %t); the result will be in waves/%s\n", a[0], dryRun, wave.RollbackPath(a[0]))
+			c.printf("rollback of wave %s queued (dry run: %t); the result will be in waves/%s\n", id, dryRun, wave.RollbackPath(id))
 			return nil
 		}),
 	}
