@@ -173,3 +173,12 @@ func TestParseOptions(t *testing.T) {
 		}
 	}
 }
+
+func TestSummarizeAddsChunkCostsOnce(t *testing.T) {
+	chunk := Fact{Phase: "users", Kind: FactChunk, Index: 3, Writes: 20, Throttled: 2, Retried: 5}
+	other := Fact{Phase: "users", Kind: FactChunk, Index: 4, Writes: 19, Retried: 1}
+	p := Summarize([]Fact{chunk, other, chunk})["users"] // the same fact twice counts once
+	if p.Writes != 39 || p.Throttled != 2 || p.Retried != 6 {
+		t.Errorf("writes %d, throttled %d, retried %d; want 39, 2, 6", p.Writes, p.Throttled, p.Retried)
+	}
+}
