@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,7 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+
 	"t2t/shared/localstack"
+	"t2t/shared/state"
 	"t2t/shared/wave"
 )
 
@@ -110,6 +114,21 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		r := t2tCode(t, map[string]string{}, exitUsage, args...)
 		if !strings.HasPrefix(r.errOut, "t2t: ") || !strings.Contains(r.errOut, "--help") {
 			t.Errorf("t2t %s: stderr %q", strings.Join(args, " "), r.errOut)
+		}
+	}
+}
+
+func TestExitCodeOfErrors(t *testing.T) {
+	for err, want := range map[error]int{
+		fmt.Errorf("reading: %w", state.ErrNotFound):                      exitNotFound,
+		fmt.Errorf("watching: %w", context.Canceled):                      exitInterrupted,
+		fmt.Errorf("watching: %w", context.DeadlineExceeded):              exitTimeout,
+		fmt.Errorf("listing: %w", &azcore.ResponseError{StatusCode: 403}): exitAuth,
+		fmt.Errorf("listing: %w", &azcore.ResponseError{StatusCode: 500}): exitFailed,
+		withCode(exitNotAvailable, state.ErrNotFound):                     exitNotAvailable,
+	} {
+		if got := codeOf(err); got != want {
+			t.Errorf("%v: exit code %d, want %d", err, got, want)
 		}
 	}
 }

@@ -134,6 +134,11 @@ func TestCommandsAgainstLocalStack(t *testing.T) {
 		if r := t2tCode(t, env, exitNotAvailable, "report", "pilot"); !strings.Contains(r.errOut, "not available yet") {
 			t.Errorf("report while running: %s", r.errOut)
 		}
+		if r := t2t(t, env, "watch", "pilot", "--timeout", "300ms", "--interval", "100ms"); r.code != exitTimeout && r.code != exitFailures {
+			t.Errorf("watch --timeout: exit %d, want %d (or %d had the wave just finished)\n%s", r.code, exitTimeout, exitFailures, r.errOut)
+		} else if r.code == exitTimeout && !strings.Contains(r.errOut, "wave pilot has not finished") {
+			t.Errorf("watch --timeout: %s", r.errOut)
+		}
 	} else {
 		t.Logf("the wave finished before the report could be asked for while running (%s)", m.Status)
 	}
