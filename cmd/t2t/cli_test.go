@@ -241,17 +241,20 @@ func TestMeterEstimatesWritesLeftAtTheQuota(t *testing.T) {
 		// settled phases add their writes and nothing left.
 		"namedLocations": {Started: true, Parts: 1, PartsDone: 1, Chunks: 1, ChunksDone: 1, Writes: 5},
 	}}
-	x := m.observe(p, t0)
+	x := m.observe(p, false, t0)
 	if x.Writes != 85 || x.Throttled != 2 || x.Retried != 3 || x.WritesLeft != 180 || x.ETA != 9*time.Second || x.Rate != 0 {
 		t.Errorf("first look: %+v", x)
 	}
 	p.Phases["users"].ChunksDone, p.Phases["users"].Writes = 6, 120
-	x = m.observe(p, t0.Add(2*time.Second))
+	x = m.observe(p, false, t0.Add(2*time.Second))
 	if x.Rate != 20 || x.WritesLeft != 140 {
 		t.Errorf("second look: %+v", x)
 	}
 	if got := strings.Join(m.order, ","); got != "groups,namedLocations,users" {
 		t.Errorf("order %s", got)
+	}
+	if x := newMeter(20).observe(p, true, t0); x.WritesLeft != 0 || !strings.Contains(x.line(), "dry run") {
+		t.Errorf("dry run: %+v", x)
 	}
 }
 

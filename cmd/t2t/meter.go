@@ -46,13 +46,15 @@ type metrics struct {
 	// ETA is WritesLeft at the quota: the planned work cannot finish sooner.
 	ETA     time.Duration `json:"-"`
 	ETASecs float64       `json:"etaSecondsAtLeast"`
+	DryRun  bool          `json:"dryRun"`
 }
 
 func newMeter(quota float64) *meter { return &meter{quota: quota} }
 
-// observe records a look at the wave's progress (nil before WaveStart) and returns the metrics.
-func (m *meter) observe(p *wave.Progress, now time.Time) metrics {
-	out := metrics{Quota: m.quota}
+// observe records a look at the wave's progress (nil before WaveStart) and returns the metrics. A
+// dry run writes nothing to the target: no writes are left to estimate.
+func (m *meter) observe(p *wave.Progress, dryRun bool, now time.Time) metrics {
+	out := metrics{Quota: m.quota, DryRun: dryRun}
 	if p == nil {
 		return out
 	}
@@ -62,7 +64,7 @@ func (m *meter) observe(p *wave.Progress, now time.Time) metrics {
 		out.Writes += ph.Writes
 		out.Throttled += ph.Throttled
 		out.Retried += ph.Retried
-		if ph.Complete() {
+		if ph.Complete() || dryRun {
 			continue
 		}
 		perChunk := float64(wave.ChunkSize)
@@ -104,6 +106,10 @@ func (x metrics) line() string {
 	if x.Rate > 0 {
 		rate = fmt.Sprintf("%.1f/s", x.Rate)
 	}
-	return fmt.Sprintf("Graph writes %d at %s (quota %.0f/s) · throttled %d · retried %d · ETA ≥ %s for ~%d writes planned so far",
-		x.Writes, rate, x.Quota, x.Throttled, x.Retried, x.ETA, x.WritesLeft)
+	eta := fmt.Sprintf("ETA ≥ %s for ~%d writes planned so far", x.ETA, x.WritesLeft)
+	if x.DryRun {
+		eta = "dry run: nothing is written to the target"
+	}
+	return fmt.Sprintf("Graph writes %d at %s (quota %.0f/s) · throttled %d · retried %d · %s",
+		x.Writes, rate, x.Quota, x.Throttled, x.Retried, eta)
 }

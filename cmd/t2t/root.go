@@ -71,9 +71,8 @@ form is what a real deployment needs; the identity needs the Storage Blob, Queue
 Contributor roles on the account.
 
 ` + exitCodesHelp,
-		SilenceErrors:     true,
-		SilenceUsage:      true,
-		CompletionOptions: cobra.CompletionOptions{HiddenDefaultCmd: false},
+		SilenceErrors: true,
+		SilenceUsage:  true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
 			if c.output != tableFormat && c.output != jsonFormat {
 				return usageErrorf("--output %q: want table or json", c.output)

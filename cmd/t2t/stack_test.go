@@ -244,6 +244,16 @@ func TestCommandsAgainstLocalStack(t *testing.T) {
 		t.Errorf("retry -o json: %s", r.out)
 	}
 	waitManifest(t, store, "pilot", func(m *wave.Manifest) bool { return wave.VersionOf(m) != rep.Version })
+
+	// A dry run under another name: watch says nothing is written, and the summary is the plan's.
+	r = t2tCode(t, env, exitOK, "start", file, "--wave", "drill", "--dry-run", "--phases", "users")
+	if !strings.Contains(r.out, "dry run of wave drill") {
+		t.Errorf("start --dry-run: %s", r.out)
+	}
+	r = t2tCode(t, env, exitFailures, "watch", "drill", "--interval", "300ms")
+	if !strings.Contains(r.out, "dry run: nothing is written to the target") || !strings.Contains(r.out, "dry run (what would happen; verdicts in waves/drill/whatif.csv)") {
+		t.Errorf("watch of a dry run:\n%s", r.out)
+	}
 }
 
 // TestExitCodesOfTheBinary checks the exit codes as a shell sees them, from the built binary.

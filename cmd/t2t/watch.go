@@ -98,7 +98,7 @@ func (c *cli) watch(ctx context.Context, id string, o watchOptions) error {
 			r.finish(true)
 			return withCode(exitNotFound, fmt.Errorf("no wave %s appeared within %s (was its file uploaded? t2t status lists the waves)", id, o.startWait))
 		}
-		r.update(st, m.observe(st.Progress, time.Now()), m.order)
+		r.update(st, m.observe(st.Progress, st.Manifest != nil && st.Manifest.DryRun, time.Now()), m.order)
 	}
 	r.finish(false)
 	if c.json() {
