@@ -181,4 +181,9 @@ func TestSummarizeAddsChunkCostsOnce(t *testing.T) {
 	if p.Writes != 39 || p.Throttled != 2 || p.Retried != 6 {
 		t.Errorf("writes %d, throttled %d, retried %d; want 39, 2, 6", p.Writes, p.Throttled, p.Retried)
 	}
+	// Live progress reads bucket facts instead of chunk facts: they carry the same costs.
+	bucket := Fact{Phase: "users", Kind: FactBucket, Index: 0, Chunks: 2, Writes: 39, Throttled: 2, Retried: 6}
+	if p := Summarize([]Fact{bucket})["users"]; p.ChunksDone != 2 || p.Writes != 39 || p.Throttled != 2 || p.Retried != 6 {
+		t.Errorf("from a bucket: %+v", p)
+	}
 }
