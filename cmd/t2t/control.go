@@ -94,6 +94,13 @@ func (c *cli) start(ctx context.Context, file, name string, o *ops.UploadOptions
 	if err != nil {
 		return err
 	}
+	var prev wave.Manifest
+	if _, err := acct.store.GetJSON(ctx, wave.ManifestPath(id), &prev); err == nil {
+		// The wave exists: until WaveStart takes this file (an identical file it ignores), the wave's
+		// status, watch and report are about that version.
+		c.note("wave %s already exists (version %s, %s); it shows that version until the function app starts this file",
+			id, wave.VersionOf(&prev), prev.Status)
+	}
 	if err := ops.UploadTo(ctx, acct.clients, blobName, data, o); err != nil {
 		return describeStorageError(acct.conn, err)
 	}

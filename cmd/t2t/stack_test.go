@@ -237,6 +237,12 @@ func TestCommandsAgainstLocalStack(t *testing.T) {
 	}
 	waitDocument(t, store, wave.RollbackPath("pilot"))
 
+	// start of a wave that exists: a note says which version status and watch show meanwhile.
+	if r := t2tCode(t, env, exitOK, "start", file, "--phases", "users", "--rewrite", "contoso.example=fabrikam.example"); !strings.Contains(r.errOut,
+		"wave pilot already exists (version "+rep.Version+", CompletedWithErrors)") {
+		t.Errorf("start again: %s", r.errOut)
+	}
+
 	// retry: the file runs again as a new version.
 	r = t2tCode(t, env, exitOK, "retry", "pilot", "-o", "json")
 	var retried map[string]string
@@ -247,7 +253,7 @@ func TestCommandsAgainstLocalStack(t *testing.T) {
 
 	// A dry run under another name: watch says nothing is written, and the summary is the plan's.
 	r = t2tCode(t, env, exitOK, "start", file, "--wave", "drill", "--dry-run", "--phases", "users")
-	if !strings.Contains(r.out, "dry run of wave drill") {
+	if !strings.Contains(r.out, "dry run of wave drill") || r.errOut != "" {
 		t.Errorf("start --dry-run: %s", r.out)
 	}
 	r = t2tCode(t, env, exitFailures, "watch", "drill", "--interval", "300ms")
