@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,20 +20,40 @@ import (
 	"t2t/shared/wave"
 )
 
+var (
+	builtOnce sync.Once
+	builtDir  string
+	builtErr  error
+)
+
+// binDir is T2T_BIN (make test sets it), or a folder where this test process builds the binaries.
 func binDir(t testing.TB) string {
 	t.Helper()
 	if d := os.Getenv("T2T_BIN"); d != "" {
 		return d
 	}
-	root, err := localstack.ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
+	builtOnce.Do(func() {
+		root, err := localstack.ModuleRoot()
+		if err != nil {
+			builtErr = err
+			return
+		}
+		if builtDir, builtErr = os.MkdirTemp("", "t2t-cli-bin-"); builtErr != nil {
+			return
+		}
+		for _, name := range []string{"handler", "funchost", "tenantsim", "t2t"} {
+			cmd := exec.Command("go", "build", "-o", filepath.Join(builtDir, name), "./cmd/"+name)
+			cmd.Dir = root
+			if out, err := cmd.CombinedOutput(); err != nil {
+				builtErr = fmt.Errorf("building %s: %w\n%s", name, err, out)
+				return
+			}
+		}
+	})
+	if builtErr != nil {
+		t.Fatal(builtErr)
 	}
-	d := filepath.Join(root, "bin")
-	if _, err := os.Stat(filepath.Join(d, "handler")); err != nil {
-		t.Skip("no binaries: run make build (or set T2T_BIN)")
-	}
-	return d
+	return builtDir
 }
 
 // startStack starts Azurite, the simulated tenants and the local Functions host running the handler.
