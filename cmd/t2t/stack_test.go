@@ -249,6 +249,11 @@ func TestCommandsAgainstLocalStack(t *testing.T) {
 		}
 	}
 
+	// Shell completion of a WAVE argument lists the waves in storage.
+	if r := t2tCode(t, env, exitOK, "__complete", "report", "pi"); !strings.HasPrefix(r.out, "pilot\n") {
+		t.Errorf("completion of WAVE: %q", r.out)
+	}
+
 	// cutover: not available yet.
 	t2tCode(t, env, exitNotAvailable, "cutover", "pilot")
 
