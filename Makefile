@@ -29,6 +29,7 @@ build:
 	$(GO) build -o $(BIN)/funchost ./cmd/funchost
 	$(GO) build -o $(BIN)/tenantsim ./cmd/tenantsim
 	$(GO) build -o $(BIN)/t2t ./cmd/t2t
+	$(GO) build -o $(BIN)/t2t-lab ./cmd/t2t-lab
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './tools/*')); \
@@ -42,12 +43,13 @@ vet:
 test: tools build fmt-check vet
 	T2T_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 20m ./...
 
+# The wave is followed with the operator's `t2t watch` (bars on a terminal, plain lines otherwise).
 demo: tools build
-	$(BIN)/t2t demo -bin $(BIN) -csv demo/usermapping.csv
+	$(BIN)/t2t-lab demo --bin $(BIN) --csv demo/usermapping.csv
 
 # Runs the local stack until Ctrl-C, for rehearsals with the t2t CLI or Storage Explorer.
 stack: tools build
-	$(BIN)/t2t stack -bin $(BIN)
+	$(BIN)/t2t-lab stack --bin $(BIN)
 
 # A 10,000-user wave against quota-enforcing simulated tenants (T2T_BENCH_USERS, T2T_BENCH_TIMESCALE);
 # prints ratios against the targets of DESIGN section 11.

@@ -192,12 +192,16 @@ func (r Registry) Import(ctx context.Context, env *Env, p Phase, chunk int, emit
 			logfields.Pending, counts.Pending, logfields.Failed, counts.Failed, logfields.Writes, cost.Writes.Load(),
 			logfields.Throttled, cost.Throttled.Load(), logfields.DryRun, env.DryRun)
 	}
-	return r.chunkSettled(ctx, env, p.Name(), chunk, counts, int(cost.Writes.Load()), emit)
+	return r.chunkSettled(ctx, env, p.Name(), chunk, counts, &cost, emit)
 }
 
-func (r Registry) chunkSettled(ctx context.Context, env *Env, phase string, chunk int, counts wave.Counts, writes int, emit Emit) error {
+func (r Registry) chunkSettled(ctx context.Context, env *Env, phase string, chunk int, counts wave.Counts, cost *graph.Counters, emit Emit) error {
 	// Writes of earlier, failed deliveries of this chunk are not counted: they were not recorded.
-	if err := env.Store.PutFact(ctx, env.Wave, env.Version, wave.Fact{Phase: phase, Kind: wave.FactChunk, Index: chunk, Counts: counts, Writes: writes}); err != nil {
+	f := wave.Fact{Phase: phase, Kind: wave.FactChunk, Index: chunk, Counts: counts}
+	if cost != nil {
+		f.Writes, f.Throttled, f.Retried = int(cost.Writes.Load()), int(cost.Throttled.Load()), int(cost.Retried.Load())
+	}
+	if err := env.Store.PutFact(ctx, env.Wave, env.Version, f); err != nil {
 		return err
 	}
 	ev := env.event(wave.EventChunkSettled, phase)
@@ -263,7 +267,7 @@ func (r Registry) Poison(ctx context.Context, env *Env, p Phase, step wave.Step,
 		if err != nil {
 			return err
 		}
-		return r.chunkSettled(ctx, env, p.Name(), step.Chunk, counts, 0, emit)
+		return r.chunkSettled(ctx, env, p.Name(), step.Chunk, counts, nil, emit)
 	case wave.OpExport:
 		return r.poisonPart(ctx, env, p, step.Part, reason, emit)
 	case wave.OpStart:

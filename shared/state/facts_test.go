@@ -36,7 +36,8 @@ func TestBucketsCountEveryChunkWhenSettledConcurrently(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for c := range work {
-				f := wave.Fact{Phase: "users", Kind: wave.FactChunk, Index: c, Counts: wave.Counts{Created: c % 5, Failed: c % 2}, Writes: 1}
+				f := wave.Fact{Phase: "users", Kind: wave.FactChunk, Index: c, Counts: wave.Counts{Created: c % 5, Failed: c % 2}, Writes: 1,
+					Throttled: c % 2, Retried: 1}
 				if err := s.PutFact(ctx, waveID, version, f); err != nil {
 					errs <- err
 					continue
@@ -64,7 +65,8 @@ func TestBucketsCountEveryChunkWhenSettledConcurrently(t *testing.T) {
 		t.Errorf("summary partition holds %d facts, want a plan, a part and 3 buckets", len(summary))
 	}
 	u := wave.Summarize(summary)["users"]
-	if u == nil || !u.Complete() || u.ChunksDone != chunks || u.Counts != want || u.Writes != chunks {
+	if u == nil || !u.Complete() || u.ChunksDone != chunks || u.Counts != want || u.Writes != chunks || u.Throttled != chunks/2 ||
+		u.Retried != chunks {
 		t.Fatalf("users from buckets = %+v, want complete with %d chunks, %+v", u, chunks, want)
 	}
 	all, err := s.Facts(ctx, waveID, version)

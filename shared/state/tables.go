@@ -222,6 +222,8 @@ func (s *Store) SettleBucket(ctx context.Context, waveID, version, phase string,
 			sum.Chunks++
 			sum.Counts = sum.Counts.Add(f.Counts)
 			sum.Writes += f.Writes
+			sum.Throttled += f.Throttled
+			sum.Retried += f.Retried
 		}
 	}
 	pk, rk := factPK(waveID, version, wave.FactBucket, bucket), factKey(phase, wave.FactBucket, bucket)

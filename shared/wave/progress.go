@@ -33,6 +33,9 @@ type Fact struct {
 	Parts  int    `json:"Parts"`  // plan: export parts of the phase
 	Chunks int    `json:"Chunks"` // part: import chunks it queued; bucket: chunks settled in it
 	Writes int    `json:"Writes"` // chunk: Graph writes it issued (every attempt)
+	// Throttled and Retried (chunk): Graph answers 429 it met, and attempts the transport retried.
+	Throttled int `json:"Throttled,omitempty"`
+	Retried   int `json:"Retried,omitempty"`
 	Counts
 }
 
@@ -45,6 +48,8 @@ type PhaseProgress struct {
 	ChunksDone int    `json:"chunksDone"`
 	Counts     Counts `json:"counts"`
 	Writes     int    `json:"writes"`
+	Throttled  int    `json:"throttled"`
+	Retried    int    `json:"retried"`
 }
 
 // Complete reports whether every export part is done and every chunk they queued has settled.
@@ -79,6 +84,8 @@ func Summarize(facts []Fact) map[string]*PhaseProgress {
 			p.ChunksDone++
 			p.Counts = p.Counts.Add(f.Counts)
 			p.Writes += f.Writes
+			p.Throttled += f.Throttled
+			p.Retried += f.Retried
 		case FactBucket:
 			b := buckets[f.Phase]
 			if b == nil {
@@ -88,11 +95,13 @@ func Summarize(facts []Fact) map[string]*PhaseProgress {
 			b.ChunksDone += f.Chunks
 			b.Counts = b.Counts.Add(f.Counts)
 			b.Writes += f.Writes
+			b.Throttled += f.Throttled
+			b.Retried += f.Retried
 		}
 	}
 	for name, b := range buckets {
 		if p := out[name]; p.ChunksDone == 0 {
-			p.ChunksDone, p.Counts, p.Writes = b.ChunksDone, b.Counts, b.Writes
+			p.ChunksDone, p.Counts, p.Writes, p.Throttled, p.Retried = b.ChunksDone, b.Counts, b.Writes, b.Throttled, b.Retried
 		}
 	}
 	return out

@@ -173,3 +173,17 @@ func TestParseOptions(t *testing.T) {
 		}
 	}
 }
+
+func TestSummarizeAddsChunkCostsOnce(t *testing.T) {
+	chunk := Fact{Phase: "users", Kind: FactChunk, Index: 3, Writes: 20, Throttled: 2, Retried: 5}
+	other := Fact{Phase: "users", Kind: FactChunk, Index: 4, Writes: 19, Retried: 1}
+	p := Summarize([]Fact{chunk, other, chunk})["users"] // the same fact twice counts once
+	if p.Writes != 39 || p.Throttled != 2 || p.Retried != 6 {
+		t.Errorf("writes %d, throttled %d, retried %d; want 39, 2, 6", p.Writes, p.Throttled, p.Retried)
+	}
+	// Live progress reads bucket facts instead of chunk facts: they carry the same costs.
+	bucket := Fact{Phase: "users", Kind: FactBucket, Index: 0, Chunks: 2, Writes: 39, Throttled: 2, Retried: 6}
+	if p := Summarize([]Fact{bucket})["users"]; p.ChunksDone != 2 || p.Writes != 39 || p.Throttled != 2 || p.Retried != 6 {
+		t.Errorf("from a bucket: %+v", p)
+	}
+}
