@@ -124,6 +124,9 @@ func (s *Stack) startSimulator(ctx context.Context, o StackOptions) error {
 	return nil
 }
 
+// DefaultDeltaSchedule is the DeltaSync timer's schedule (T2T_DELTA_SCHEDULE): every 15 minutes.
+const DefaultDeltaSchedule = "0 */15 * * * *"
+
 // Settings are the handler's app settings on this stack (what local.settings.json holds).
 func (s *Stack) Settings() map[string]string {
 	return map[string]string{
@@ -137,6 +140,7 @@ func (s *Stack) Settings() map[string]string {
 		"T2T_GRAPH_BASE_URL":       s.GraphURL + "/v1.0",
 		"T2T_CA_FILE":              s.CAFile,
 		"T2T_KEYVAULT_URL":         s.VaultURL,
+		"T2T_DELTA_SCHEDULE":       DefaultDeltaSchedule,
 	}
 }
 
