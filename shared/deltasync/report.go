@@ -37,7 +37,7 @@ type Report struct {
 	Changes      []Change                  `json:"changes"`
 	Failures     []Change                  `json:"failures"`
 
-	mu    sync.Mutex
+	mu    *sync.Mutex // a pointer, so that a decoded Report copies freely
 	retry int
 }
 
@@ -61,7 +61,7 @@ type Change struct {
 const maxListed = 500
 
 func newReport(migration, run, trigger, deletions string, now time.Time) *Report {
-	return &Report{Migration: migration, Run: run, Trigger: trigger, Deletions: deletions, StartedUtc: now,
+	return &Report{mu: &sync.Mutex{}, Migration: migration, Run: run, Trigger: trigger, Deletions: deletions, StartedUtc: now,
 		Rounds: map[string]Round{}, Counts: map[string]map[string]int{}, Changes: []Change{}, Failures: []Change{}}
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -80,17 +81,27 @@ func rewrite(v json.RawMessage, domains map[string]string) json.RawMessage {
 	return v
 }
 
-// same compares two property values, taking null, "", [] and absence as the same empty value.
+// same compares two property values by meaning (not JSON spelling: "&" may come as "\u0026"),
+// taking null, "", [] and absence as the same empty value.
 func same(a, b json.RawMessage) bool {
-	norm := func(v json.RawMessage) string {
-		t := string(bytes.TrimSpace(v))
-		switch t {
-		case "", "null", `""`, "[]":
-			return ""
+	norm := func(v json.RawMessage) any {
+		var x any
+		if len(bytes.TrimSpace(v)) == 0 || json.Unmarshal(v, &x) != nil {
+			return nil
 		}
-		return t
+		switch y := x.(type) {
+		case string:
+			if y == "" {
+				return nil
+			}
+		case []any:
+			if len(y) == 0 {
+				return nil
+			}
+		}
+		return x
 	}
-	return norm(a) == norm(b)
+	return reflect.DeepEqual(norm(a), norm(b))
 }
 
 // applyUsers applies a users round: property changes and deletions of mapped users. A full round

@@ -32,6 +32,9 @@ type StackOptions struct {
 	Env map[string]string
 	// SimState, when set, is the simulator's state folder: tenants, settings and CA survive a restart.
 	SimState string
+	// DeltaTokenLifetime, when set, is how long the simulator's delta tokens stay valid (Graph: about
+	// seven days), so that a test can see one expire.
+	DeltaTokenLifetime time.Duration
 }
 
 // Stack is the embedded local stack: Azurite, the tenant simulator and the local Functions host
@@ -108,6 +111,9 @@ func (s *Stack) startSimulator(ctx context.Context, o StackOptions) error {
 		"-ca-out", s.CAFile, "-ready-file", ready}
 	if o.SimState != "" {
 		args = append(args, "-state", o.SimState)
+	}
+	if o.DeltaTokenLifetime > 0 {
+		args = append(args, "-delta-token-lifetime", o.DeltaTokenLifetime.String())
 	}
 	cmd := exec.Command(filepath.Join(o.BinDir, "tenantsim"), args...)
 	if err := s.start(cmd, o.Logs); err != nil {
