@@ -269,6 +269,10 @@ func TestDeltaSyncAppliesSourceChangesToMappedObjectsOnly(t *testing.T) {
 
 	// The token expires: the next run resyncs in full, applies the change made meanwhile, and
 	// creates or rewrites nothing else.
+	// Meanwhile an administrator of the target adds one of its own users to a migrated group: no
+	// source change names it, and a full round removes only members that are t2t's.
+	plan.native = nativeUser(t, f, before)
+	addMember(ctx, t, demoGraph(t, s, s.TargetTenantID), f.groups[plan.g1].TargetID, plan.native)
 	time.Sleep(deltaLifetime + 2*time.Second)
 	plan.renamedTo = "Renamed After Expiry"
 	rename(ctx, t, f.admin, plan.renamed, plan.renamedTo)
@@ -292,6 +296,31 @@ func TestDeltaSyncAppliesSourceChangesToMappedObjectsOnly(t *testing.T) {
 	}
 	plan.check(t, f, before, afterResync) // the earlier changes stand: nothing undone or redone
 
+	// A later wave migrates the pending member (users only, so no membership phase adds it): the
+	// next run adds the pending membership.
+	row := userByID(src, plan.unmigrated).UserPrincipalName
+	csv := "Source,Destination\n" + row + ",later." + strings.Replace(row, "contoso.example", "fabrikam.example", 1) + "\n"
+	if err := ops.UploadWith(ctx, s.Azurite.ConnectionString(), "later.csv", []byte(csv), &ops.UploadOptions{Phases: []string{"users"}}); err != nil {
+		t.Fatal(err)
+	}
+	waitDone(ctx, t, store, "later")
+	later, err := store.GetIDMap(ctx, f.migration, "users", plan.unmigrated)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resolved := f.runOnce(ctx, t)
+	if resolved.Counts["memberships"]["pendingAdded"] != 1 {
+		t.Errorf("the run after the pending member's wave: %+v, want one pending membership added", resolved.Counts)
+	}
+	if g := groupByID(dumpTenant(t, s, s.TargetTenantID), f.groups[plan.g1].TargetID); !slices.Contains(g.Members, later.TargetID) {
+		t.Errorf("the pending member %s is not in the target group: %v", later.TargetID, g.Members)
+	}
+	pending, err = store.GetLedgers(ctx, state.Scope{Wave: "_delta", Version: f.migration, Phase: "groupMembership"},
+		[]string{plan.g1 + "|" + plan.unmigrated})
+	if err != nil || pending[plan.g1+"|"+plan.unmigrated].Status != wave.ObjCreated {
+		t.Errorf("the pending membership's ledger entry: %+v %v, want Created", pending, err)
+	}
+
 	// WaveStatus shows the migration's last delta run.
 	resp, err := http.Get(s.FunctionsURL + "/waves")
 	if err != nil {
@@ -302,8 +331,8 @@ func TestDeltaSyncAppliesSourceChangesToMappedObjectsOnly(t *testing.T) {
 	}
 	_ = json.NewDecoder(resp.Body).Decode(&list)
 	resp.Body.Close()
-	if list.Delta == nil || list.Delta.Run != resync.Run {
-		t.Errorf("GET /api/waves delta %+v, want the last run %s", list.Delta, resync.Run)
+	if list.Delta == nil || list.Delta.Run != resolved.Run {
+		t.Errorf("GET /api/waves delta %+v, want the last run %s", list.Delta, resolved.Run)
 	}
 }
 
@@ -375,6 +404,7 @@ type changePlan struct {
 	g1, added, unmigrated                 string
 	g2, removed                           string
 	unmappedRenamed                       string
+	native                                string // a target user of the target's own, added to g1 there
 }
 
 // pickChanges chooses objects for every kind of change: migrated users to rename, disable and
@@ -446,12 +476,7 @@ func (p *changePlan) apply(ctx context.Context, t *testing.T, f *deltaFixture) {
 		t.Fatal(err)
 	}
 	for _, id := range []string{p.added, p.unmigrated} {
-		ref := models.NewReferenceCreate()
-		odataID := graph.DirectoryObjectURL(id)
-		ref.SetOdataId(&odataID)
-		if err := f.admin.Groups().ByGroupId(p.g1).Members().Ref().Post(ctx, ref, nil); err != nil {
-			t.Fatal(err)
-		}
+		addMember(ctx, t, f.admin, p.g1, id)
 	}
 	if err := f.admin.Groups().ByGroupId(p.g2).Members().ByDirectoryObjectId(p.removed).Ref().Delete(ctx, nil); err != nil {
 		t.Fatal(err)
@@ -485,6 +510,9 @@ func (p *changePlan) check(t *testing.T, f *deltaFixture, before, after tenantDu
 		switch b.ID {
 		case f.groups[p.g1].TargetID:
 			want = append(want, tid(p.added))
+			if p.native != "" {
+				want = append(want, p.native)
+			}
 		case f.groups[p.g2].TargetID:
 			want = slices.DeleteFunc(want, func(id string) bool { return id == tid(p.removed) })
 		}
@@ -495,4 +523,30 @@ func (p *changePlan) check(t *testing.T, f *deltaFixture, before, after tenantDu
 			t.Errorf("target group %s: %q members %v, want %q %v", b.ID, a.DisplayName, a.Members, b.DisplayName, want)
 		}
 	}
+}
+
+func addMember(ctx context.Context, t *testing.T, c *graph.Client, groupID, memberID string) {
+	t.Helper()
+	ref := models.NewReferenceCreate()
+	odataID := graph.DirectoryObjectURL(memberID)
+	ref.SetOdataId(&odataID)
+	if err := c.Groups().ByGroupId(groupID).Members().Ref().Post(ctx, ref, nil); err != nil {
+		t.Fatalf("adding %s to group %s: %v", memberID, groupID, err)
+	}
+}
+
+// nativeUser returns a target user t2t did not create or match.
+func nativeUser(t *testing.T, f *deltaFixture, target tenantDump) string {
+	t.Helper()
+	ours := map[string]bool{}
+	for _, m := range f.users {
+		ours[m.TargetID] = true
+	}
+	for _, u := range target.Users {
+		if !ours[u.ID] && u.AccountEnabled {
+			return u.ID
+		}
+	}
+	t.Fatal("the target has no user of its own")
+	return ""
 }
