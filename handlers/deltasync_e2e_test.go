@@ -244,6 +244,18 @@ func TestDeltaSyncAppliesSourceChangesToMappedObjectsOnly(t *testing.T) {
 	if err := lease.Release(ctx); err != nil {
 		t.Fatal(err)
 	}
+	// A run while a wave of the migration is running waits for it (links kept, nothing applied).
+	busy := wave.Manifest{Wave: "busy", MigrationID: f.migration, Status: wave.StatusRunning, CreatedUtc: time.Now().UTC(), UpdatedUtc: time.Now().UTC()}
+	if _, err := store.PutJSON(ctx, wave.ManifestPath("busy"), busy, state.Cond{}); err != nil {
+		t.Fatal(err)
+	}
+	if waiting := f.runOnce(ctx, t); waiting.Status != deltasync.StatusSkipped || !strings.Contains(waiting.Reason, "busy") {
+		t.Errorf("a run during a wave: %+v, want skipped naming the wave", waiting)
+	}
+	busy.Status = wave.StatusCompleted
+	if _, err := store.PutJSON(ctx, wave.ManifestPath("busy"), busy, state.Cond{}); err != nil {
+		t.Fatal(err)
+	}
 	n := len(f.runs(ctx, t))
 	var wg sync.WaitGroup
 	for range 2 {

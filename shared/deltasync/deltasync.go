@@ -86,6 +86,12 @@ var ErrLeaseLost = errors.New("the delta run lost its lease")
 func (s *Sync) Run(ctx context.Context, trigger string) (*Report, error) {
 	docs := s.Store.Delta()
 	rep := newReport(s.Migration, runID(), trigger, s.Deletions, time.Now().UTC())
+	if w, err := s.activeWave(ctx); err != nil {
+		return nil, err
+	} else if w != "" {
+		rep.Status, rep.Reason = StatusSkipped, "wave "+w+" is running; the delta links stay, so the next run after it picks up every change"
+		return rep, s.save(ctx, rep, false)
+	}
 	lease, err := docs.AcquireLease(ctx, lockPath(s.Migration), leaseDuration)
 	if errors.Is(err, state.ErrConflict) {
 		rep.Status, rep.Reason = StatusSkipped, "another delta run of this migration holds the lease"
@@ -148,6 +154,37 @@ func (s *Sync) run(ctx context.Context, docs *state.Store, lease *state.Lease, r
 		return fmt.Errorf("saving the delta links (another run moved them?): %w", err)
 	}
 	return nil
+}
+
+// activeWaveWindow bounds how long a running wave holds delta sync back: a wave that has not
+// finished long after it started is taken for stuck, not running.
+const activeWaveWindow = 6 * time.Hour
+
+// activeWave returns a wave of this migration that is running and writes to the target (not a dry
+// run), or "". Delta sync waits for it: the wave exports the source as it is, and a delta run meanwhile
+// would do the membership phase's work beside it.
+func (s *Sync) activeWave(ctx context.Context) (string, error) {
+	ids, err := s.Store.Waves(ctx)
+	if err != nil {
+		return "", err
+	}
+	for _, id := range ids {
+		var m wave.Manifest
+		if _, err := s.Store.GetJSON(ctx, wave.ManifestPath(id), &m); errors.Is(err, state.ErrNotFound) {
+			continue
+		} else if err != nil {
+			return "", err
+		}
+		last := m.CreatedUtc
+		if m.UpdatedUtc.After(last) {
+			last = m.UpdatedUtc
+		}
+		if m.Status == wave.StatusRunning && !m.DryRun && (m.MigrationID == "" || m.MigrationID == s.Migration) &&
+			time.Since(last) < activeWaveWindow {
+			return id, nil
+		}
+	}
+	return "", nil
 }
 
 // roundResult is one type's delta round.

@@ -62,8 +62,8 @@ func (a *applier) domainsOf(ctx context.Context, waveID string) map[string]strin
 // rewrite passes a property value through the domain rewrite: strings and lists of strings are
 // rewritten, anything else (null, booleans) is kept.
 func rewrite(v json.RawMessage, domains map[string]string) json.RawMessage {
-	if len(domains) == 0 {
-		return v
+	if len(domains) == 0 || string(bytes.TrimSpace(v)) == "null" {
+		return v // null clears the property; unmarshalling it into a string would make it ""
 	}
 	var s string
 	if json.Unmarshal(v, &s) == nil {
