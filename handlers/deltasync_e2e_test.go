@@ -12,8 +12,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -52,29 +50,8 @@ func deltaTenants(t *testing.T) string {
 
 func startDeltaStack(t *testing.T) *localstack.Stack {
 	t.Helper()
-	logs, err := os.Create(filepath.Join(t.TempDir(), "stack.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	s, err := localstack.StartStack(ctx, localstack.StackOptions{
-		BinDir: binDir(t), Tenants: deltaTenants(t), Source: "contoso", Target: "fabrikam", Logs: logs,
-		Env:                map[string]string{"T2T_DELTA_DELETIONS": "disable"},
-		DeltaTokenLifetime: deltaLifetime,
-	})
-	if err != nil {
-		t.Fatalf("starting the stack: %v", err)
-	}
-	t.Cleanup(func() {
-		s.Stop()
-		if t.Failed() {
-			data, _ := os.ReadFile(logs.Name())
-			t.Logf("stack log (tail):\n%s", tail(string(data), 8000))
-		}
-		logs.Close()
-	})
-	return s
+	return startStackOptions(t, localstack.StackOptions{Tenants: deltaTenants(t),
+		Env: map[string]string{"T2T_DELTA_DELETIONS": "disable"}, DeltaTokenLifetime: deltaLifetime})
 }
 
 // deltaFixture is a stack after a wave, with what the tests change.

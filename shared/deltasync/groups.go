@@ -3,11 +3,10 @@ package deltasync
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
-
-	abstractions "github.com/microsoft/kiota-abstractions-go"
 
 	"t2t/shared/groups"
 	"t2t/shared/phase"
@@ -127,49 +126,12 @@ func (a *applier) applyGroups(ctx context.Context, r *roundResult) error {
 	return pend.flush(ctx, a)
 }
 
-// groupChanged writes a mapped group's changed display name and description (see userChanged for
-// the full round's rule).
+// groupChanged writes a mapped group's changed display name and description (see applyProps).
 func (a *applier) groupChanged(ctx context.Context, m state.IDMapping, it object, full bool) {
-	domains := a.domainsOf(ctx, m.Wave)
-	patch := map[string]json.RawMessage{}
-	for _, p := range groupProps {
-		if v, ok := it[p]; ok {
-			patch[p] = rewrite(v, domains)
-		}
+	if patch := a.applyProps(ctx, "groups", groupProps, m, it, full); patch != nil {
+		a.rep.changed(Change{Type: "groups", SourceID: m.SourceID, TargetID: m.TargetID, Action: "updated",
+			Detail: strings.Join(slices.Sorted(maps.Keys(patch)), ",")})
 	}
-	if len(patch) == 0 {
-		return
-	}
-	if full {
-		if !m.Created {
-			a.rep.count("groups", "matchedNotCompared", 1)
-			return
-		}
-		var cur object
-		if err := getJSON(ctx, a.Target, "/groups/"+m.TargetID+"?$select=id,displayName,description", "", &cur); err != nil {
-			a.fail("groups", m, "reading the target group", err)
-			return
-		}
-		for p, v := range patch {
-			if same(v, cur[p]) {
-				delete(patch, p)
-			}
-		}
-		if len(patch) == 0 {
-			a.rep.count("groups", "unchanged", 1)
-			return
-		}
-	}
-	if err := send(ctx, a.Target, abstractions.PATCH, "/groups/"+m.TargetID, patch); err != nil {
-		a.fail("groups", m, "updating the target group", err)
-		return
-	}
-	keys := make([]string, 0, len(patch))
-	for k := range patch {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	a.rep.changed(Change{Type: "groups", SourceID: m.SourceID, TargetID: m.TargetID, Action: "updated", Detail: strings.Join(keys, ",")})
 }
 
 // memberPlan is what one group's members@delta asks of the target.

@@ -141,40 +141,10 @@ func (a *applier) applyUsers(ctx context.Context, r *roundResult) error {
 	return nil
 }
 
-// userChanged writes a mapped user's changed properties. An incremental round carries only what
-// changed; a full round is compared with the target, for the users t2t created (a matched account
-// may differ from the source on purpose, so only incremental changes reach it).
+// userChanged writes a mapped user's changed properties and records what it did.
 func (a *applier) userChanged(ctx context.Context, m state.IDMapping, it object, mode string) {
-	domains := a.domainsOf(ctx, m.Wave)
-	patch := map[string]json.RawMessage{}
-	for _, p := range userProps {
-		if v, ok := it[p]; ok {
-			patch[p] = rewrite(v, domains)
-		}
-	}
-	if mode == ModeFull {
-		if !m.Created {
-			a.rep.count("users", "matchedNotCompared", 1)
-			return
-		}
-		var cur object
-		err := getJSON(ctx, a.Target, "/users/"+m.TargetID+"?$select="+strings.Join(userSelect, ","), "", &cur)
-		if err != nil {
-			a.fail("users", m, "reading the target user", err)
-			return
-		}
-		for p, v := range patch {
-			if same(v, cur[p]) {
-				delete(patch, p)
-			}
-		}
-	}
-	if len(patch) == 0 {
-		a.rep.count("users", "unchanged", 1)
-		return
-	}
-	if err := send(ctx, a.Target, abstractions.PATCH, "/users/"+m.TargetID, patch); err != nil {
-		a.fail("users", m, "updating the target user", err)
+	patch := a.applyProps(ctx, "users", userProps, m, it, mode == ModeFull)
+	if patch == nil {
 		return
 	}
 	action, detail := "updated", strings.Join(slices.Sorted(maps.Keys(patch)), ",")
@@ -182,6 +152,49 @@ func (a *applier) userChanged(ctx context.Context, m state.IDMapping, it object,
 		action = map[bool]string{true: "enabled", false: "disabled"}[string(v) == "true"]
 	}
 	a.rep.changed(Change{Type: "users", SourceID: m.SourceID, TargetID: m.TargetID, Action: action, Detail: detail})
+}
+
+// applyProps writes a mapped object's changed properties (typ users or groups) through the domain
+// rewrite and returns what it wrote, nil when nothing. An incremental round carries only what
+// changed; a full round is compared with the target, for the objects t2t created (a matched one may
+// differ from the source on purpose, so only incremental changes reach it).
+func (a *applier) applyProps(ctx context.Context, typ string, props []string, m state.IDMapping, it object, full bool) map[string]json.RawMessage {
+	domains := a.domainsOf(ctx, m.Wave)
+	patch := map[string]json.RawMessage{}
+	for _, p := range props {
+		if v, ok := it[p]; ok {
+			patch[p] = rewrite(v, domains)
+		}
+	}
+	if len(patch) == 0 {
+		return nil
+	}
+	path := "/" + typ + "/" + m.TargetID
+	if full {
+		if !m.Created {
+			a.rep.count(typ, "matchedNotCompared", 1)
+			return nil
+		}
+		var cur object
+		if err := getJSON(ctx, a.Target, path+"?$select=id,"+strings.Join(props, ","), "", &cur); err != nil {
+			a.fail(typ, m, "reading the target object", err)
+			return nil
+		}
+		for p, v := range patch {
+			if same(v, cur[p]) {
+				delete(patch, p)
+			}
+		}
+		if len(patch) == 0 {
+			a.rep.count(typ, "unchanged", 1)
+			return nil
+		}
+	}
+	if err := send(ctx, a.Target, abstractions.PATCH, path, patch); err != nil {
+		a.fail(typ, m, "updating the target object", err)
+		return nil
+	}
+	return patch
 }
 
 // userRemoved applies the deletion policy to a mapped user deleted in the source: report, or
