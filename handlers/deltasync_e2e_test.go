@@ -193,6 +193,27 @@ func TestDeltaSyncAppliesSourceChangesToMappedObjectsOnly(t *testing.T) {
 	if second.Status != deltasync.StatusCompleted || second.Rounds["users"].Mode != deltasync.ModeIncremental {
 		t.Fatalf("second run %+v, want a completed incremental round", second)
 	}
+	// The deleted user also leaves its groups in the source, so it leaves the migrated ones in the target.
+	left := 0
+	for _, g := range src.Groups {
+		if _, ok := f.groups[g.ID]; ok && !g.dynamic() && slices.Contains(g.Members, plan.deleted) {
+			left++
+		}
+	}
+	want := map[string]map[string]int{
+		"users":       {"updated": 1, "disabled": 1, "deletionDisabled": 1, "notMapped": 1},
+		"memberships": {"added": 1, "pending": 1, "removed": 1 + left},
+	}
+	for typ, outcomes := range want {
+		for k, n := range outcomes {
+			if second.Counts[typ][k] != n {
+				t.Errorf("second run counts %s %s = %d, want %d (all: %v)", typ, k, second.Counts[typ][k], n, second.Counts)
+			}
+		}
+	}
+	if second.Writes != int64(4+1+left) {
+		t.Errorf("second run wrote %d times, want %d: %+v", second.Writes, 4+1+left, second.Changes)
+	}
 	after := dumpTenant(t, s, s.TargetTenantID)
 	plan.check(t, f, before, after)
 	if second.Counts["users"]["notMapped"] == 0 && second.Counts["memberships"]["notMapped"] == 0 {
