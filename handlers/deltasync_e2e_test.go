@@ -175,19 +175,33 @@ func TestDeltaSyncAppliesSourceChangesToMappedObjectsOnly(t *testing.T) {
 	f := &deltaFixture{s: s, store: store, migration: s.SourceTenantID + "_" + s.TargetTenantID, admin: admin}
 	src := dumpTenant(t, s, s.SourceTenantID)
 	rows := f.setupWave(ctx, t, src)
+	f.firstRunChangesNothing(ctx, t)
+	plan, before := f.changesReachTheTarget(ctx, t, src, rows)
+	f.runsNeverOverlap(ctx, t, plan)
+	f.expiredTokenResyncs(ctx, t, plan, before)
+	last := f.pendingMemberJoinsOnceMigrated(ctx, t, src, plan)
+	f.waveStatusShows(t, last)
+}
 
-	// The first run, as a past-due firing with no schedule status (the payload's null form), through
-	// the handler's own HTTP surface: a full round that finds the target already in step.
-	first := invokeDeltaSyncDirect(ctx, t, s)
+// firstRunChangesNothing: the first run, as a past-due firing with no schedule status (the payload's
+// null form), through the handler's own HTTP surface: a full round that finds the target in step.
+func (f *deltaFixture) firstRunChangesNothing(ctx context.Context, t *testing.T) {
+	t.Helper()
+	first := invokeDeltaSyncDirect(ctx, t, f.s)
 	if first.Status != deltasync.StatusCompleted || first.Trigger != "pastDue" || first.Rounds["users"].Mode != deltasync.ModeFull {
 		t.Fatalf("first run %+v, want a completed full round triggered past due", first)
 	}
 	if first.Writes != 0 || len(first.Changes) != 0 {
 		t.Fatalf("first run right after the wave wrote %d times: %+v", first.Writes, first.Changes)
 	}
+}
 
-	plan := pickChanges(t, f, src, rows)
-	before := dumpTenant(t, s, s.TargetTenantID)
+// changesReachTheTarget makes every kind of source change and checks that the next run applies
+// exactly them; it returns the plan and the target as it was before.
+func (f *deltaFixture) changesReachTheTarget(ctx context.Context, t *testing.T, src tenantDump, rows []simUser) (plan *changePlan, before tenantDump) {
+	t.Helper()
+	plan = pickChanges(t, f, src, rows)
+	before = dumpTenant(t, f.s, f.s.TargetTenantID)
 	plan.apply(ctx, t, f)
 	second := f.runOnce(ctx, t)
 	if second.Status != deltasync.StatusCompleted || second.Rounds["users"].Mode != deltasync.ModeIncremental {
@@ -214,21 +228,23 @@ func TestDeltaSyncAppliesSourceChangesToMappedObjectsOnly(t *testing.T) {
 	if second.Writes != int64(4+1+left) {
 		t.Errorf("second run wrote %d times, want %d: %+v", second.Writes, 4+1+left, second.Changes)
 	}
-	after := dumpTenant(t, s, s.TargetTenantID)
+	after := dumpTenant(t, f.s, f.s.TargetTenantID)
 	plan.check(t, f, before, after)
-	if second.Counts["users"]["notMapped"] == 0 && second.Counts["memberships"]["notMapped"] == 0 {
-		t.Errorf("the unmigrated user's changes should be counted as not mapped: %+v", second.Counts)
-	}
-	pending, err := store.GetLedgers(ctx, state.Scope{Wave: "_delta", Version: f.migration, Phase: "groupMembership"},
+	pending, err := f.store.GetLedgers(ctx, state.Scope{Wave: "_delta", Version: f.migration, Phase: "groupMembership"},
 		[]string{plan.g1 + "|" + plan.unmigrated})
 	if err != nil || pending[plan.g1+"|"+plan.unmigrated].Status != wave.ObjPending {
 		t.Errorf("the unmigrated new member of a migrated group should be pending: %+v %v", pending, err)
 	}
+	return plan, before
+}
 
-	// A run while another holds the lease applies nothing; two runs fired at once apply once.
+// runsNeverOverlap: a run while another holds the lease, or while a wave runs, applies nothing; two
+// runs fired at once apply a change once.
+func (f *deltaFixture) runsNeverOverlap(ctx context.Context, t *testing.T, plan *changePlan) {
+	t.Helper()
 	plan.renamedTo = "Renamed Twice"
 	rename(ctx, t, f.admin, plan.renamed, plan.renamedTo)
-	lease, err := store.Delta().AcquireLease(ctx, f.migration+"/lock", 15*time.Second)
+	lease, err := f.store.Delta().AcquireLease(ctx, f.migration+"/lock", 15*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +252,7 @@ func TestDeltaSyncAppliesSourceChangesToMappedObjectsOnly(t *testing.T) {
 	if blocked.Status != deltasync.StatusSkipped {
 		t.Errorf("a run while the lease is held: %+v, want skipped", blocked)
 	}
-	if u := userByID(dumpTenant(t, s, s.TargetTenantID), f.users[plan.renamed].TargetID); u.DisplayName == "Renamed Twice" {
+	if u := userByID(dumpTenant(t, f.s, f.s.TargetTenantID), f.users[plan.renamed].TargetID); u.DisplayName == "Renamed Twice" {
 		t.Error("a skipped run changed the target")
 	}
 	if err := lease.Release(ctx); err != nil {
@@ -244,14 +260,14 @@ func TestDeltaSyncAppliesSourceChangesToMappedObjectsOnly(t *testing.T) {
 	}
 	// A run while a wave of the migration is running waits for it (links kept, nothing applied).
 	busy := wave.Manifest{Wave: "busy", MigrationID: f.migration, Status: wave.StatusRunning, CreatedUtc: time.Now().UTC(), UpdatedUtc: time.Now().UTC()}
-	if _, err := store.PutJSON(ctx, wave.ManifestPath("busy"), busy, state.Cond{}); err != nil {
+	if _, err := f.store.PutJSON(ctx, wave.ManifestPath("busy"), busy, state.Cond{}); err != nil {
 		t.Fatal(err)
 	}
 	if waiting := f.runOnce(ctx, t); waiting.Status != deltasync.StatusSkipped || !strings.Contains(waiting.Reason, "busy") {
 		t.Errorf("a run during a wave: %+v, want skipped naming the wave", waiting)
 	}
 	busy.Status = wave.StatusCompleted
-	if _, err := store.PutJSON(ctx, wave.ManifestPath("busy"), busy, state.Cond{}); err != nil {
+	if _, err := f.store.PutJSON(ctx, wave.ManifestPath("busy"), busy, state.Cond{}); err != nil {
 		t.Fatal(err)
 	}
 	n := len(f.runs(ctx, t))
@@ -273,20 +289,23 @@ func TestDeltaSyncAppliesSourceChangesToMappedObjectsOnly(t *testing.T) {
 	if applied != 1 {
 		t.Errorf("two overlapping runs applied the rename %d times, want once: %+v", applied, rs)
 	}
-	if u := userByID(dumpTenant(t, s, s.TargetTenantID), f.users[plan.renamed].TargetID); u.DisplayName != "Renamed Twice" {
+	if u := userByID(dumpTenant(t, f.s, f.s.TargetTenantID), f.users[plan.renamed].TargetID); u.DisplayName != "Renamed Twice" {
 		t.Errorf("the rename did not reach the target: %q", u.DisplayName)
 	}
+}
 
-	// The token expires: the next run resyncs in full, applies the change made meanwhile, and
-	// creates or rewrites nothing else.
+// expiredTokenResyncs: once the token has expired, the next run resyncs in full, applies the change
+// made meanwhile, and creates or rewrites nothing else.
+func (f *deltaFixture) expiredTokenResyncs(ctx context.Context, t *testing.T, plan *changePlan, before tenantDump) {
+	t.Helper()
 	// Meanwhile an administrator of the target adds one of its own users to a migrated group: no
 	// source change names it, and a full round removes only members that are t2t's.
 	plan.native = nativeUser(t, f, before)
-	addMember(ctx, t, demoGraph(t, s, s.TargetTenantID), f.groups[plan.g1].TargetID, plan.native)
+	addMember(ctx, t, demoGraph(t, f.s, f.s.TargetTenantID), f.groups[plan.g1].TargetID, plan.native)
 	time.Sleep(deltaLifetime + 2*time.Second)
 	plan.renamedTo = "Renamed After Expiry"
 	rename(ctx, t, f.admin, plan.renamed, plan.renamedTo)
-	beforeResync := dumpTenant(t, s, s.TargetTenantID)
+	beforeResync := dumpTenant(t, f.s, f.s.TargetTenantID)
 	resync := f.runOnce(ctx, t)
 	if resync.Rounds["users"].Mode != deltasync.ModeFull || !strings.Contains(resync.Rounds["users"].Reason, "syncStateNotFound") {
 		t.Errorf("after expiry: rounds %+v, want a full resync after syncStateNotFound", resync.Rounds)
@@ -294,7 +313,7 @@ func TestDeltaSyncAppliesSourceChangesToMappedObjectsOnly(t *testing.T) {
 	if resync.Status != deltasync.StatusCompleted {
 		t.Errorf("resync %+v", resync)
 	}
-	afterResync := dumpTenant(t, s, s.TargetTenantID)
+	afterResync := dumpTenant(t, f.s, f.s.TargetTenantID)
 	if len(afterResync.Users) != len(beforeResync.Users) || len(afterResync.Groups) != len(beforeResync.Groups) {
 		t.Errorf("the resync changed the number of objects: users %d→%d, groups %d→%d", len(beforeResync.Users), len(afterResync.Users), len(beforeResync.Groups), len(afterResync.Groups))
 	}
@@ -305,34 +324,42 @@ func TestDeltaSyncAppliesSourceChangesToMappedObjectsOnly(t *testing.T) {
 		t.Errorf("the resync wrote %d times, want once (the one rename): %+v", resync.Writes, resync.Changes)
 	}
 	plan.check(t, f, before, afterResync) // the earlier changes stand: nothing undone or redone
+}
 
-	// A later wave migrates the pending member (users only, so no membership phase adds it): the
-	// next run adds the pending membership.
+// pendingMemberJoinsOnceMigrated: a later wave migrates the pending member (users only, so no
+// membership phase adds it); the next run adds the pending membership. It returns that run.
+func (f *deltaFixture) pendingMemberJoinsOnceMigrated(ctx context.Context, t *testing.T, src tenantDump, plan *changePlan) (resolved deltasync.Report) {
+	t.Helper()
 	row := userByID(src, plan.unmigrated).UserPrincipalName
 	csv := "Source,Destination\n" + row + ",later." + strings.Replace(row, "contoso.example", "fabrikam.example", 1) + "\n"
-	if err := ops.UploadWith(ctx, s.Azurite.ConnectionString(), "later.csv", []byte(csv), &ops.UploadOptions{Phases: []string{"users"}}); err != nil {
+	if err := ops.UploadWith(ctx, f.s.Azurite.ConnectionString(), "later.csv", []byte(csv), &ops.UploadOptions{Phases: []string{"users"}}); err != nil {
 		t.Fatal(err)
 	}
-	waitDone(ctx, t, store, "later")
-	later, err := store.GetIDMap(ctx, f.migration, "users", plan.unmigrated)
+	waitDone(ctx, t, f.store, "later")
+	later, err := f.store.GetIDMap(ctx, f.migration, "users", plan.unmigrated)
 	if err != nil {
 		t.Fatal(err)
 	}
-	resolved := f.runOnce(ctx, t)
+	resolved = f.runOnce(ctx, t)
 	if resolved.Counts["memberships"]["pendingAdded"] != 1 {
 		t.Errorf("the run after the pending member's wave: %+v, want one pending membership added", resolved.Counts)
 	}
-	if g := groupByID(dumpTenant(t, s, s.TargetTenantID), f.groups[plan.g1].TargetID); !slices.Contains(g.Members, later.TargetID) {
+	if g := groupByID(dumpTenant(t, f.s, f.s.TargetTenantID), f.groups[plan.g1].TargetID); !slices.Contains(g.Members, later.TargetID) {
 		t.Errorf("the pending member %s is not in the target group: %v", later.TargetID, g.Members)
 	}
-	pending, err = store.GetLedgers(ctx, state.Scope{Wave: "_delta", Version: f.migration, Phase: "groupMembership"},
+	pending, err := f.store.GetLedgers(ctx, state.Scope{Wave: "_delta", Version: f.migration, Phase: "groupMembership"},
 		[]string{plan.g1 + "|" + plan.unmigrated})
 	if err != nil || pending[plan.g1+"|"+plan.unmigrated].Status != wave.ObjCreated {
 		t.Errorf("the pending membership's ledger entry: %+v %v, want Created", pending, err)
 	}
 
-	// WaveStatus shows the migration's last delta run.
-	resp, err := http.Get(s.FunctionsURL + "/waves")
+	return resolved
+}
+
+// waveStatusShows: GET /api/waves lists the migration's last delta run.
+func (f *deltaFixture) waveStatusShows(t *testing.T, last deltasync.Report) {
+	t.Helper()
+	resp, err := http.Get(f.s.FunctionsURL + "/waves")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -341,8 +368,8 @@ func TestDeltaSyncAppliesSourceChangesToMappedObjectsOnly(t *testing.T) {
 	}
 	_ = json.NewDecoder(resp.Body).Decode(&list)
 	resp.Body.Close()
-	if list.Delta == nil || list.Delta.Run != resolved.Run {
-		t.Errorf("GET /api/waves delta %+v, want the last run %s", list.Delta, resolved.Run)
+	if list.Delta == nil || list.Delta.Run != last.Run {
+		t.Errorf("GET /api/waves delta %+v, want the last run %s", list.Delta, last.Run)
 	}
 }
 
