@@ -82,7 +82,8 @@ func (a *applier) removeMembers(ctx context.Context, g state.IDMapping, remove m
 			continue
 		}
 		err := send(ctx, a.Target, abstractions.DELETE, "/groups/"+g.TargetID+"/members/"+t+"/$ref", nil)
-		if err != nil && !graph.IsNotFound(err) {
+		gone := graph.IsNotFound(err) // not (or no longer) a member: nothing to remove
+		if err != nil && !gone {
 			a.fail("memberships", g, "removing member "+t, err)
 			continue
 		}
@@ -91,6 +92,10 @@ func (a *applier) removeMembers(ctx context.Context, g state.IDMapping, remove m
 				a.fail("memberships", g, "forgetting the removed membership", err)
 				continue
 			}
+		}
+		if gone {
+			a.rep.count("memberships", "alreadyAbsent", 1)
+			continue
 		}
 		a.rep.changed(Change{Type: "memberships", SourceID: strings.ToLower(g.SourceID) + "|" + src, TargetID: g.TargetID + "|" + t, Action: "removed"})
 	}
