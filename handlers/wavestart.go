@@ -183,7 +183,7 @@ func (a *App) emitStart(ctx context.Context, inv *invocation, store *state.Store
 		return nil
 	}
 	version := wave.VersionOf(m)
-	facts, err := store.Facts(ctx, m.Wave, version)
+	facts, err := store.Summary(ctx, m.Wave, version)
 	if err != nil {
 		return err
 	}

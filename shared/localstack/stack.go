@@ -35,6 +35,8 @@ type StackOptions struct {
 	// DeltaTokenLifetime, when set, is how long the simulator's delta tokens stay valid (Graph: about
 	// seven days), so that a test can see one expire.
 	DeltaTokenLifetime time.Duration
+	// MeterStorage counts every storage request of the stack (Stack.Meter), for benchmarks.
+	MeterStorage bool
 }
 
 // Stack is the embedded local stack: Azurite, the tenant simulator and the local Functions host
@@ -48,9 +50,11 @@ type Stack struct {
 	SourceTenantID string
 	TargetTenantID string
 	ClientID       string
-	clientSecret   string
-	dir            string
-	procs          []*exec.Cmd
+	// Meter counts storage requests when StackOptions.MeterStorage is set.
+	Meter        *StorageMeter
+	clientSecret string
+	dir          string
+	procs        []*exec.Cmd
 }
 
 // StartStack starts everything and returns once each part answers.
@@ -73,6 +77,11 @@ func StartStack(ctx context.Context, o StackOptions) (s *Stack, err error) {
 	}()
 	if s.Azurite, err = StartAzurite(ctx, &AzuriteOptions{Dir: filepath.Join(s.dir, "azurite")}); err != nil {
 		return nil, err
+	}
+	if o.MeterStorage {
+		if s.Meter, err = MeterAzurite(s.Azurite); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.startSimulator(ctx, o); err != nil {
 		return nil, err
@@ -214,10 +223,16 @@ func (s *Stack) PIDs() map[string]int {
 
 // Stop ends every process the stack started (last started first) and removes its folder.
 func (s *Stack) Stop() {
+	if s == nil {
+		return
+	}
 	for i := len(s.procs) - 1; i >= 0; i-- {
 		stopProcess(s.procs[i])
 	}
 	s.procs = nil
+	if s.Meter != nil {
+		s.Meter.Close()
+	}
 	if s.Azurite != nil {
 		s.Azurite.Stop()
 	}

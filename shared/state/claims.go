@@ -15,7 +15,7 @@ type keyClaim struct {
 // ClaimKeys gives each key to exactly one owner within scope, first come first served, and returns
 // the keys that are owner's: taken now, or by the same owner before (a redelivered step gets the same
 // answer). Export parts that discover the same object (a group many wave users belong to) use it so
-// that the object is imported once. One query per 20 keys, one insert per new key.
+// that the object is imported once. One point read per key, one insert per new key.
 func (s *Store) ClaimKeys(ctx context.Context, scope string, keys []string, owner string) ([]string, error) {
 	pk := TableKey("claims_" + scope)
 	have := map[string]string{}

@@ -12,7 +12,18 @@ const (
 	FactPlan  = "plan"  // a phase's start: how many export parts it has
 	FactPart  = "part"  // an export part done: how many import chunks it queued
 	FactChunk = "chunk" // an import chunk settled: its tallies
+	// FactBucket sums the settled chunks of one bucket of BucketSize chunk numbers. It is the only fact
+	// ever replaced, and only by one that counts more chunks, so it only grows; readers that must not
+	// list every chunk (settling a phase, live progress) read buckets instead.
+	FactBucket = "bucket"
 )
+
+// BucketSize is how many consecutive chunk numbers one bucket fact sums: settling a chunk reads at
+// most this many chunk facts and one bucket per BucketSize chunks, whatever the wave's size.
+const BucketSize = 64
+
+// BucketOf is the bucket a chunk number belongs to.
+func BucketOf(chunk int) int { return chunk / BucketSize }
 
 // Fact is one record of the chunks table.
 type Fact struct {
@@ -20,7 +31,7 @@ type Fact struct {
 	Kind   string `json:"Kind"`
 	Index  int    `json:"Index"`  // part or chunk number (0 for plan)
 	Parts  int    `json:"Parts"`  // plan: export parts of the phase
-	Chunks int    `json:"Chunks"` // part: import chunks it queued
+	Chunks int    `json:"Chunks"` // part: import chunks it queued; bucket: chunks settled in it
 	Writes int    `json:"Writes"` // chunk: Graph writes it issued (every attempt)
 	Counts
 }
@@ -42,8 +53,10 @@ func (p PhaseProgress) Complete() bool {
 }
 
 // Summarize derives each phase's progress from facts. Duplicates count once; order does not matter.
+// A phase's chunk facts, when given, are the truth; its bucket facts stand in for them otherwise.
 func Summarize(facts []Fact) map[string]*PhaseProgress {
 	out := map[string]*PhaseProgress{}
+	buckets := map[string]*PhaseProgress{}
 	seen := map[[3]any]bool{}
 	for _, f := range facts {
 		key := [3]any{f.Phase, f.Kind, f.Index}
@@ -66,6 +79,20 @@ func Summarize(facts []Fact) map[string]*PhaseProgress {
 			p.ChunksDone++
 			p.Counts = p.Counts.Add(f.Counts)
 			p.Writes += f.Writes
+		case FactBucket:
+			b := buckets[f.Phase]
+			if b == nil {
+				b = &PhaseProgress{}
+				buckets[f.Phase] = b
+			}
+			b.ChunksDone += f.Chunks
+			b.Counts = b.Counts.Add(f.Counts)
+			b.Writes += f.Writes
+		}
+	}
+	for name, b := range buckets {
+		if p := out[name]; p.ChunksDone == 0 {
+			p.ChunksDone, p.Counts, p.Writes = b.ChunksDone, b.Counts, b.Writes
 		}
 	}
 	return out
