@@ -27,7 +27,8 @@ type timerInfo struct {
 
 // DeltaSync is the timer function (T2T_DELTA_SCHEDULE): one delta run of the app's migration. A
 // past-due firing (the app was down at the scheduled time) runs like any other: a delta round picks
-// up every change since the last one, however long ago. A run that fails is not retried by the host;
+// up every change since the last one (past the token's lifetime of about seven days, a full resync
+// does). A run that fails is not retried by the host;
 // its delta links stay, so the next firing redoes its round.
 func (a *App) DeltaSync(ctx context.Context, inv *invocation) error {
 	var info timerInfo
@@ -39,7 +40,7 @@ func (a *App) DeltaSync(ctx context.Context, inv *invocation) error {
 		trigger = "pastDue"
 		inv.logf("the timer is past due; running the missed delta sync now")
 	}
-	if info.ScheduleStatus != nil {
+	if info.ScheduleStatus != nil && !info.ScheduleStatus.Last.IsZero() {
 		inv.logf("delta sync: last scheduled run %s", info.ScheduleStatus.Last.Format(time.RFC3339))
 	}
 	deletions, err := deltasync.ParseDeletions(os.Getenv("T2T_DELTA_DELETIONS"))
