@@ -27,7 +27,7 @@ func (a *App) WaveStatus(ctx context.Context, inv *invocation) error {
 		if err != nil {
 			return err
 		}
-		return respond(inv, http.StatusOK, map[string]any{"waves": ids})
+		return respond(inv, http.StatusOK, map[string]any{"waves": ids, "delta": a.latestDelta(ctx, store)})
 	}
 	if err := wave.CheckID(id); err != nil {
 		return respond(inv, http.StatusBadRequest, map[string]string{"error": err.Error()})

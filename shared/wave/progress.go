@@ -116,18 +116,23 @@ const (
 	EventChunkSettled  = "chunk.settled"
 	EventPhaseSettled  = "phase.settled"
 	EventWaveCompleted = "wave.completed"
+	// EventDeltaCompleted: a DeltaSync run of a migration ended (Migration, Status, Counts); it names
+	// no wave, and its report is delta/<migration>/latest.json in the delta container.
+	EventDeltaCompleted = "delta.completed"
 )
 
 // Event is a message on the progress queue.
 type Event struct {
-	Kind    string    `json:"kind"`
-	Wave    string    `json:"wave"`
-	Version string    `json:"version"`
-	Phase   string    `json:"phase,omitempty"`
-	Chunk   int       `json:"chunk,omitempty"`
-	Counts  *Counts   `json:"counts,omitempty"`
-	Status  string    `json:"status,omitempty"`
-	Utc     time.Time `json:"utc"`
+	Kind    string `json:"kind"`
+	Wave    string `json:"wave"`
+	Version string `json:"version"`
+	// Migration names the source→target pair of a delta.completed event.
+	Migration string    `json:"migration,omitempty"`
+	Phase     string    `json:"phase,omitempty"`
+	Chunk     int       `json:"chunk,omitempty"`
+	Counts    *Counts   `json:"counts,omitempty"`
+	Status    string    `json:"status,omitempty"`
+	Utc       time.Time `json:"utc"`
 }
 
 // Progress is waves/<wave>/progress.json and what `t2t watch` and WaveStatus show: the live summary
