@@ -45,6 +45,10 @@ type UploadOptions struct {
 	DomainMap map[string]string
 	CAState   string
 	Partner   bool
+	// Mode is wave.ModeCoexistence to invite users as external members until cutover ("": internal).
+	Mode string
+	// CutoverAt is when the wave's cutover is planned (zero: on request only).
+	CutoverAt time.Time
 }
 
 // metadata renders the options as the blob metadata WaveStart reads.
@@ -66,6 +70,10 @@ func (o *UploadOptions) metadata() map[string]*string {
 	set(wave.CAStateMetadataKey, o.CAState)
 	if o.Partner {
 		set(wave.PartnerMetadataKey, "true")
+	}
+	set(wave.ModeMetadataKey, o.Mode)
+	if !o.CutoverAt.IsZero() {
+		set(wave.CutoverMetadataKey, o.CutoverAt.UTC().Format(time.RFC3339))
 	}
 	return meta
 }
@@ -118,8 +126,12 @@ func Retry(ctx context.Context, connStr string, store *state.Store, waveID strin
 	if ca == wave.CAReportOnly {
 		ca = "reportOnly"
 	}
-	meta := (&UploadOptions{DryRun: m.DryRun, Phases: m.Options.Phases, DomainMap: m.Options.DomainMap, CAState: ca,
-		Partner: m.Options.Partner}).metadata()
+	again := &UploadOptions{DryRun: m.DryRun, Phases: m.Options.Phases, DomainMap: m.Options.DomainMap, CAState: ca,
+		Partner: m.Options.Partner, Mode: m.Options.Mode}
+	if m.Options.CutoverUtc != nil {
+		again.CutoverAt = *m.Options.CutoverUtc
+	}
+	meta := again.metadata()
 	meta[wave.RetryMetadataKey] = &token
 	_, err = bc.Upload(ctx, streaming.NopCloser(bytes.NewReader(data)), &blockblob.UploadOptions{
 		HTTPHeaders: &blob.HTTPHeaders{BlobContentType: &ct},

@@ -292,7 +292,12 @@ func convertExternalToInternal(c *call) *graphError {
 		return errBadRequest("Only external users with userType Member can be converted to internal members.")
 	}
 	next := *cur
-	synced := cur.OnPremisesImmutableID != ""
+	// A synced user's UPN and password are mastered on premises: "not required for on-premises synced
+	// users". Docs are silent on sending them anyway; refusing them is the stricter choice.
+	synced := cur.OnPremisesSyncEnabled
+	if synced && (in.UserPrincipalName != "" || in.PasswordProfile != nil) {
+		return errBadRequest(msgSyncMastered)
+	}
 	if !synced {
 		// "Required for users whose authentication is managed in the cloud" (passwordProfile) and
 		// "required for cloud users" (userPrincipalName).

@@ -35,6 +35,8 @@ type User struct {
 	PostalCode            string     `json:"postalCode,omitempty"`
 	UserType              string     `json:"userType,omitempty"`
 	OnPremisesImmutableID string     `json:"onPremisesImmutableId,omitempty"`
+	// OnPremisesSyncEnabled marks a user directory sync masters (set by seeds only: read-only in Graph).
+	OnPremisesSyncEnabled bool `json:"onPremisesSyncEnabled,omitempty"`
 	PasswordPolicies      string     `json:"passwordPolicies,omitempty"`
 	CreatedDateTime       time.Time  `json:"createdDateTime"`
 	DeletedDateTime       *time.Time `json:"deletedDateTime,omitempty"`
@@ -96,6 +98,8 @@ var userSchema = newSchema("User", "microsoft.graph.user", []prop[User]{
 	strProp("mobilePhone", func(u *User) string { return u.MobilePhone }, true, filterEqStarts),
 	strProp("officeLocation", func(u *User) string { return u.OfficeLocation }, true, filterEqStarts),
 	strProp("onPremisesImmutableId", func(u *User) string { return u.OnPremisesImmutableID }, false, filterEq),
+	// null for users never synced, as Graph answers (https://learn.microsoft.com/graph/api/resources/user).
+	{name: "onPremisesSyncEnabled", get: func(u *User) any { return nullIfFalse(u.OnPremisesSyncEnabled) }, filter: filterEq},
 	listProp("otherMails", func(u *User) []string { return u.OtherMails }, false),
 	strProp("passwordPolicies", func(u *User) string { return u.PasswordPolicies }, false, filterNone),
 	// passwordProfile is write-only here: reads return null, so no password material ever leaves.
@@ -114,6 +118,13 @@ var userSchema = newSchema("User", "microsoft.graph.user", []prop[User]{
 	{name: "externalUserStateChangeDateTime", get: func(u *User) any { return timeOrZero(u.ExternalUserStateChangeDateTime) }, filter: filterAdvancedOn},
 	{name: "identities", get: func(u *User) any { return identitiesOrEmpty(u.Identities) }},
 })
+
+func nullIfFalse(b bool) any {
+	if !b {
+		return nil
+	}
+	return true
+}
 
 func identitiesOrEmpty(ids []ObjectIdentity) []ObjectIdentity {
 	if ids == nil {
