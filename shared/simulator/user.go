@@ -9,34 +9,34 @@ import (
 // User is a directory user. Field names follow Graph's; the JSON tags are the state file's format
 // (which, unlike every API answer, carries the password hash).
 type User struct {
-	ID                    string     `json:"id"`
-	AccountEnabled        bool       `json:"accountEnabled"`
-	DisplayName           string     `json:"displayName,omitempty"`
-	GivenName             string     `json:"givenName,omitempty"`
-	Surname               string     `json:"surname,omitempty"`
-	UserPrincipalName     string     `json:"userPrincipalName"`
-	Mail                  string     `json:"mail,omitempty"`
-	MailNickname          string     `json:"mailNickname,omitempty"`
-	OtherMails            []string   `json:"otherMails,omitempty"`
-	ProxyAddresses        []string   `json:"proxyAddresses,omitempty"`
-	JobTitle              string     `json:"jobTitle,omitempty"`
-	Department            string     `json:"department,omitempty"`
-	CompanyName           string     `json:"companyName,omitempty"`
-	EmployeeID            string     `json:"employeeId,omitempty"`
-	OfficeLocation        string     `json:"officeLocation,omitempty"`
-	BusinessPhones        []string   `json:"businessPhones,omitempty"`
-	MobilePhone           string     `json:"mobilePhone,omitempty"`
-	PreferredLanguage     string     `json:"preferredLanguage,omitempty"`
-	UsageLocation         string     `json:"usageLocation,omitempty"`
-	City                  string     `json:"city,omitempty"`
-	State                 string     `json:"state,omitempty"`
-	Country               string     `json:"country,omitempty"`
-	StreetAddress         string     `json:"streetAddress,omitempty"`
-	PostalCode            string     `json:"postalCode,omitempty"`
-	UserType              string     `json:"userType,omitempty"`
-	OnPremisesImmutableID string     `json:"onPremisesImmutableId,omitempty"`
+	ID                    string   `json:"id"`
+	AccountEnabled        bool     `json:"accountEnabled"`
+	DisplayName           string   `json:"displayName,omitempty"`
+	GivenName             string   `json:"givenName,omitempty"`
+	Surname               string   `json:"surname,omitempty"`
+	UserPrincipalName     string   `json:"userPrincipalName"`
+	Mail                  string   `json:"mail,omitempty"`
+	MailNickname          string   `json:"mailNickname,omitempty"`
+	OtherMails            []string `json:"otherMails,omitempty"`
+	ProxyAddresses        []string `json:"proxyAddresses,omitempty"`
+	JobTitle              string   `json:"jobTitle,omitempty"`
+	Department            string   `json:"department,omitempty"`
+	CompanyName           string   `json:"companyName,omitempty"`
+	EmployeeID            string   `json:"employeeId,omitempty"`
+	OfficeLocation        string   `json:"officeLocation,omitempty"`
+	BusinessPhones        []string `json:"businessPhones,omitempty"`
+	MobilePhone           string   `json:"mobilePhone,omitempty"`
+	PreferredLanguage     string   `json:"preferredLanguage,omitempty"`
+	UsageLocation         string   `json:"usageLocation,omitempty"`
+	City                  string   `json:"city,omitempty"`
+	State                 string   `json:"state,omitempty"`
+	Country               string   `json:"country,omitempty"`
+	StreetAddress         string   `json:"streetAddress,omitempty"`
+	PostalCode            string   `json:"postalCode,omitempty"`
+	UserType              string   `json:"userType,omitempty"`
+	OnPremisesImmutableID string   `json:"onPremisesImmutableId,omitempty"`
 	// OnPremisesSyncEnabled marks a user directory sync masters (set by seeds only: read-only in Graph).
-	OnPremisesSyncEnabled bool `json:"onPremisesSyncEnabled,omitempty"`
+	OnPremisesSyncEnabled bool       `json:"onPremisesSyncEnabled,omitempty"`
 	PasswordPolicies      string     `json:"passwordPolicies,omitempty"`
 	CreatedDateTime       time.Time  `json:"createdDateTime"`
 	DeletedDateTime       *time.Time `json:"deletedDateTime,omitempty"`
