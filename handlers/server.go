@@ -48,6 +48,7 @@ func (a *App) Handler() http.Handler {
 		"ProgressSink": a.ProgressSink,
 		"WaveStatus":   a.WaveStatus,
 		"StepPoison":   a.StepPoison,
+		"Cutover":      a.Cutover,
 	} {
 		mux.Handle("POST /"+name, a.invoke(name, fn))
 	}

@@ -264,3 +264,36 @@ func Enqueue(ctx context.Context, connStr, queue string, v any) error {
 	}
 	return nil
 }
+
+// Cutover asks the function app to cut a finished wave over (a step on the steps queue; the CLI never
+// talks to Graph): each migrated user is converted to an internal member of the target, then its
+// source account is B2B-linked to it. A dry run writes nothing to either tenant and lists what it
+// would do in waves/<wave>/cutover-whatif.csv. It refuses a wave that has not finished a real run. It
+// returns the run's name; the report is waves/<wave>/cutover.json once the run has finished.
+func Cutover(ctx context.Context, connStr string, store *state.Store, waveID string, dryRun bool) (string, error) {
+	if err := wave.CheckID(waveID); err != nil {
+		return "", err
+	}
+	var m wave.Manifest
+	if _, err := store.GetJSON(ctx, wave.ManifestPath(waveID), &m); err != nil {
+		return "", fmt.Errorf("reading wave %s: %w", waveID, err)
+	}
+	if err := wave.CheckCutover(&m); err != nil {
+		return "", err
+	}
+	run := wave.NewCutoverRun(time.Now())
+	if err := Enqueue(ctx, connStr, "steps", wave.Step{Wave: waveID, Version: run, DryRun: dryRun, Op: wave.OpCutover}); err != nil {
+		return "", err
+	}
+	return run, nil
+}
+
+// CutoverReport reads the report of a wave's latest cutover run; it wraps state.ErrNotFound until one
+// has finished. Compare its Run with the name Cutover returned to know whether that run is done.
+func CutoverReport(ctx context.Context, store *state.Store, waveID string) (*wave.CutoverReport, error) {
+	var r wave.CutoverReport
+	if _, err := store.GetJSON(ctx, wave.CutoverReportPath(waveID), &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}

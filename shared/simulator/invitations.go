@@ -55,21 +55,17 @@ func decodeStrict(raw []byte, v any) *graphError {
 	return nil
 }
 
-// odataTolerant decodes strictly into v after dropping instance annotations such as "@odata.type"
-// (the SDKs send it).
+// odataTolerant decodes strictly into v after dropping instance annotations such as "@odata.type",
+// at any depth (the SDKs send one on every object, nested ones such as invitedUser and
+// passwordProfile included).
 type odataTolerant struct{ v any }
 
 func (o *odataTolerant) UnmarshalJSON(data []byte) error {
-	var m map[string]json.RawMessage
+	var m any
 	if err := json.Unmarshal(data, &m); err != nil {
 		return err
 	}
-	for k := range m {
-		if strings.HasPrefix(k, "@odata.") {
-			delete(m, k)
-		}
-	}
-	clean, _ := json.Marshal(m)
+	clean, _ := json.Marshal(dropAnnotations(m))
 	dec := json.NewDecoder(bytes.NewReader(clean))
 	dec.DisallowUnknownFields()
 	return dec.Decode(o.v)
@@ -145,6 +141,25 @@ func createInvitation(c *call) *graphError {
 		"invitedUser":             map[string]any{"id": u.ID},
 	})
 	return nil
+}
+
+// dropAnnotations removes "@odata.*" keys from every object in v.
+func dropAnnotations(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, x := range t {
+			if strings.HasPrefix(k, "@odata.") {
+				delete(t, k)
+				continue
+			}
+			t[k] = dropAnnotations(x)
+		}
+	case []any:
+		for i, x := range t {
+			t[i] = dropAnnotations(x)
+		}
+	}
+	return v
 }
 
 func absoluteURL(raw string) bool {
