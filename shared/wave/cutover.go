@@ -78,3 +78,7 @@ type CutoverItem struct {
 	Destination string `json:"destination"`
 	Reason      string `json:"reason"`
 }
+
+// TranslationCSVPath and TranslationJSONPath are the wave's translation table (package translation).
+func TranslationCSVPath(id string) string  { return id + "/translation.csv" }
+func TranslationJSONPath(id string) string { return id + "/translation.json" }
