@@ -216,7 +216,7 @@ func coexistenceFile(t *testing.T, src, tgt map[string]b2bUser) ([]byte, map[str
 		case len(rows) == 1:
 			r.anchor = goodAnchor
 		case len(rows) == 2:
-			r.anchor = "AAECAwQFBgcICQoLDA0ODw=="
+			r.anchor = goodAnchor2
 		}
 		rows[u.ID] = r
 		_ = w.Write([]string{u.UserPrincipalName, r.dest, r.anchor})
