@@ -45,8 +45,8 @@ func TestImmutableIDColumnSetsTheHybridLink(t *testing.T) {
 	}
 	newDest := "hybrid.new@fabrikam.example"
 	rows := [][]string{
-		{sources[0].UserPrincipalName, newDest, goodAnchor},                         // created with the anchor
-		{sources[1].UserPrincipalName, cloud[0].UserPrincipalName, goodAnchor2},     // matched cloud account: anchor set
+		{sources[0].UserPrincipalName, newDest, goodAnchor},                          // created with the anchor
+		{sources[1].UserPrincipalName, cloud[0].UserPrincipalName, goodAnchor2},      // matched cloud account: anchor set
 		{sources[2].UserPrincipalName, synced[0].UserPrincipalName, goodAnchorOther}, // synced: refused
 		{sources[3].UserPrincipalName, synced[1].UserPrincipalName, ""},              // synced, no column: matched
 	}
