@@ -92,7 +92,7 @@ func (a *App) cutoverStep(ctx context.Context, inv *invocation, store *state.Sto
 		inv.logf("wave %s: phase %s has no cutover; step dropped", step.Wave, step.Phase)
 		return nil
 	}
-	env, err := a.cutoverEnv(ctx, inv, store, &m, step)
+	env, err := a.env(ctx, inv, store, step) // both tenants, and Key Vault unless a dry run
 	if err != nil {
 		return err
 	}
@@ -147,30 +147,4 @@ func (a *App) startCutover(ctx context.Context, inv *invocation, store *state.St
 		return a.finishCutover(ctx, inv, store, run)
 	}
 	return nil
-}
-
-// cutoverEnv is a step's environment: both tenants, and Key Vault unless it is a dry run.
-func (a *App) cutoverEnv(ctx context.Context, inv *invocation, store *state.Store, m *wave.Manifest, step wave.Step) (*phase.Env, error) {
-	dequeued, _ := inv.req.MetaInt("DequeueCount")
-	env := &phase.Env{Store: store, Redelivered: dequeued > 1, Owner: deliveryID(), Migration: a.Settings.MigrationID,
-		ClientID: a.Settings.Graph.ClientID, Wave: step.Wave, Version: step.Version, DryRun: step.DryRun, Options: m.Options,
-		MaxAttempts: maxObjectAttempts, Logf: inv.logf, Log: a.Log,
-		Manifest: func(context.Context) (*wave.Manifest, error) { return m, nil }}
-	var err error
-	if env.Source, err = a.sourceGraph(); err != nil {
-		return nil, err
-	}
-	if env.Target, err = a.targetGraph(); err != nil {
-		return nil, err
-	}
-	if !step.DryRun {
-		vault, err := a.secretStore()
-		if err != nil {
-			return nil, err
-		}
-		if vault != nil {
-			env.Vault = vault
-		}
-	}
-	return env, nil
 }

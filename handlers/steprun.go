@@ -106,9 +106,14 @@ func (a *App) env(ctx context.Context, inv *invocation, store *state.Store, step
 		if env.Source, err = a.sourceGraph(); err != nil {
 			return nil, err
 		}
-	case wave.OpImport:
+	case wave.OpImport, wave.OpCutover:
 		if env.Target, err = a.targetGraph(); err != nil {
 			return nil, err
+		}
+		if step.Op == wave.OpCutover { // the cutover's reach-back links source accounts
+			if env.Source, err = a.sourceGraph(); err != nil {
+				return nil, err
+			}
 		}
 		if !step.DryRun {
 			vault, err := a.secretStore()

@@ -65,7 +65,7 @@ func (o *odataTolerant) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, &m); err != nil {
 		return err
 	}
-	clean, _ := json.Marshal(dropAnnotations(m))
+	clean, _ := json.Marshal(stripAnnotations(m))
 	dec := json.NewDecoder(bytes.NewReader(clean))
 	dec.DisallowUnknownFields()
 	return dec.Decode(o.v)
@@ -141,25 +141,6 @@ func createInvitation(c *call) *graphError {
 		"invitedUser":             map[string]any{"id": u.ID},
 	})
 	return nil
-}
-
-// dropAnnotations removes "@odata.*" keys from every object in v.
-func dropAnnotations(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		for k, x := range t {
-			if strings.HasPrefix(k, "@odata.") {
-				delete(t, k)
-				continue
-			}
-			t[k] = dropAnnotations(x)
-		}
-	case []any:
-		for i, x := range t {
-			t[i] = dropAnnotations(x)
-		}
-	}
-	return v
 }
 
 func absoluteURL(raw string) bool {
