@@ -27,6 +27,7 @@ type b2bUser struct {
 	ID                    string   `json:"id"`
 	UserPrincipalName     string   `json:"userPrincipalName"`
 	UserType              string   `json:"userType"`
+	AccountEnabled        bool     `json:"accountEnabled"`
 	Mail                  string   `json:"mail"`
 	OtherMails            []string `json:"otherMails"`
 	ExternalUserState     string   `json:"externalUserState"`
@@ -85,40 +86,7 @@ func TestCoexistenceWaveThenCutover(t *testing.T) {
 	s := startStack(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	srcBefore, tgtBefore := dumpB2B(t, s, s.SourceTenantID), dumpB2B(t, s, s.TargetTenantID)
-	data, rows, matchedTarget := coexistenceFile(t, srcBefore, tgtBefore)
-	if err := ops.UploadWith(ctx, s.Azurite.ConnectionString(), "coexist.csv", data,
-		&ops.UploadOptions{Mode: wave.ModeCoexistence, Phases: []string{"users"}}); err != nil {
-		t.Fatal(err)
-	}
-	store, err := state.Open(ctx, s.Azurite.ConnectionString())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st := waitDone(ctx, t, store, "coexist"); st.Report.Totals.Failed != 0 || st.Report.Rows.Invalid != 1 {
-		t.Fatalf("coexistence wave: %s, report totals %+v, rows %+v", st.Line(), st.Report.Totals, st.Report.Rows)
-	}
-	if e := readErrorsCSV(ctx, t, store, "coexist"); len(e) != 1 || !strings.Contains(e[len(rows)+2], "16 bytes") {
-		t.Errorf("errors.csv does not refuse the bad ImmutableId row (line %d) alone: %v", len(rows)+2, e)
-	}
-	ids := targetIDs(ctx, t, store, rows)
-	tgt := dumpB2B(t, s, s.TargetTenantID)
-	for src, r := range rows {
-		u := tgt[ids[src]]
-		if r.dest == matchedTarget {
-			if u.ID != tgtBefore[u.ID].ID || u.ExternalUserState != "" {
-				t.Errorf("%s: the existing internal account %s was not matched as is: %+v", src, r.dest, u)
-			}
-			continue
-		}
-		if u.UserType != "Member" || u.ExternalUserState != "PendingAcceptance" || u.CreationType != "Invitation" ||
-			!strings.Contains(u.UserPrincipalName, "#EXT#") || !strings.EqualFold(u.Mail, srcBefore[src].UserPrincipalName) {
-			t.Errorf("%s: target account is not an external member linked to the source address: %+v", src, u)
-		}
-	}
-	if n := len(tgt) - len(tgtBefore); n != len(rows)-1 {
-		t.Errorf("the wave added %d target users, want %d", n, len(rows)-1)
-	}
+	store, rows, ids, matchedTarget := runCoexistenceWave(ctx, t, s)
 
 	// Dry run, through the HTTP function: nothing written to either tenant.
 	srcWrites, tgtWrites := writesIn(t, s, s.SourceTenantID), writesIn(t, s, s.TargetTenantID)
@@ -176,6 +144,48 @@ func TestCoexistenceWaveThenCutover(t *testing.T) {
 	assertPasswordsOnlyInVault(ctx, t, s, rows)
 }
 
+// runCoexistenceWave runs a coexistence wave of coexistenceFile and checks the target: an external
+// member linked to the source address per row, but the one matched to an existing internal account.
+func runCoexistenceWave(ctx context.Context, t *testing.T, s *localstack.Stack) (*state.Store, map[string]coexRow, map[string]string, string) {
+	t.Helper()
+	srcBefore, tgtBefore := dumpB2B(t, s, s.SourceTenantID), dumpB2B(t, s, s.TargetTenantID)
+	data, rows, matchedTarget := coexistenceFile(t, srcBefore, tgtBefore)
+	if err := ops.UploadWith(ctx, s.Azurite.ConnectionString(), "coexist.csv", data,
+		&ops.UploadOptions{Mode: wave.ModeCoexistence, Phases: []string{"users"}}); err != nil {
+		t.Fatal(err)
+	}
+	store, err := state.Open(ctx, s.Azurite.ConnectionString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := waitDone(ctx, t, store, "coexist"); st.Report.Totals.Failed != 0 || st.Report.Rows.Invalid != 1 {
+		t.Fatalf("coexistence wave: %s, report totals %+v, rows %+v, failures %+v", st.Line(), st.Report.Totals, st.Report.Rows, st.Report.Failures)
+	}
+	if e := readErrorsCSV(ctx, t, store, "coexist"); len(e) != 1 || !strings.Contains(e[len(rows)+2], "16 bytes") {
+		t.Errorf("errors.csv does not refuse the bad ImmutableId row (line %d) alone: %v", len(rows)+2, e)
+	}
+	ids := targetIDs(ctx, t, store, rows)
+	tgt := dumpB2B(t, s, s.TargetTenantID)
+	for src, r := range rows {
+		u := tgt[ids[src]]
+		if r.dest == matchedTarget {
+			if u.ID != tgtBefore[u.ID].ID || u.ExternalUserState != "" {
+				t.Errorf("%s: the existing internal account %s was not matched as is: %+v", src, r.dest, u)
+			}
+			continue
+		}
+		if u.UserType != "Member" || u.ExternalUserState != "PendingAcceptance" || u.CreationType != "Invitation" ||
+			!strings.Contains(u.UserPrincipalName, "#EXT#") || !strings.EqualFold(u.Mail, srcBefore[src].UserPrincipalName) {
+			t.Errorf("%s: target account is not an external member linked to the source address: %+v", src, u)
+		}
+	}
+	if n := len(tgt) - len(tgtBefore); n != len(rows)-1 {
+		t.Errorf("the wave added %d target users, want %d", n, len(rows)-1)
+	}
+
+	return store, rows, ids, matchedTarget
+}
+
 type coexRow struct {
 	dest, anchor string
 }
@@ -187,13 +197,13 @@ func coexistenceFile(t *testing.T, src, tgt map[string]b2bUser) ([]byte, map[str
 	var existing string
 	for _, u := range tgt {
 		taken[strings.ToLower(u.UserPrincipalName)] = true
-		if existing == "" && u.UserType == "Member" && u.ExternalUserState == "" && strings.HasSuffix(u.UserPrincipalName, "@fabrikam.example") {
+		if existing == "" && u.UserType == "Member" && u.AccountEnabled && u.ExternalUserState == "" && strings.HasSuffix(u.UserPrincipalName, "@fabrikam.example") {
 			existing = u.UserPrincipalName
 		}
 	}
 	var sources []b2bUser
 	for _, u := range src {
-		if u.UserType == "Member" && u.ExternalUserState == "" && strings.HasSuffix(u.UserPrincipalName, "@contoso.example") {
+		if u.UserType == "Member" && u.AccountEnabled && u.ExternalUserState == "" && strings.HasSuffix(u.UserPrincipalName, "@contoso.example") {
 			sources = append(sources, u)
 		}
 	}
@@ -408,4 +418,52 @@ func stackVault(t *testing.T, s *localstack.Stack) *keyvault.Vault {
 		t.Fatal(err)
 	}
 	return vault
+}
+
+// TestCutoverConvergesUnderLostAnswers: invitations and conversions often run but lose their answer
+// (504, dropped connection), so the transport retries them into "already done" refusals. The wave
+// still invites each person once, the cutover still converts and links everyone with no failure, and
+// a second cutover writes nothing.
+func TestCutoverConvergesUnderLostAnswers(t *testing.T) {
+	s := startStackWith(t, demoTenantsWith(t, func(cfg map[string]any) {
+		lost := map[string]any{"rate504": 0.25, "rateDrop": 0.1}
+		route := func(pattern string) map[string]any {
+			r := map[string]any{"method": "POST", "pattern": pattern}
+			for k, v := range lost {
+				r[k] = v
+			}
+			return r
+		}
+		cfg["faults"] = map[string]any{"seed": 5, "routes": []any{route("/invitations"), route("/users/{id}/convertExternalToInternalMemberUser")}}
+	}))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	store, rows, ids, matched := runCoexistenceWave(ctx, t, s)
+	run, err := ops.Cutover(ctx, s.Azurite.ConnectionString(), store, "coexist", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := waitCutover(ctx, t, store, run)
+	if c := done.Steps[wave.CutoverConvert]; c.Created != len(rows)-1 || c.Matched != 1 || len(done.Failed) != 0 || done.Steps[wave.CutoverLink].Created != len(rows) {
+		t.Errorf("cutover report under faults: %+v", done)
+	}
+	assertCutOver(ctx, t, s, rows, ids, matched)
+	if c := simCounters(t, s); c.Faults504+c.Dropped == 0 {
+		t.Errorf("no answer was lost (counters %+v); the test proves nothing", c)
+	} else {
+		t.Logf("lost answers: %d 504s, %d dropped", c.Faults504, c.Dropped)
+	}
+	srcWrites, tgtWrites := writesIn(t, s, s.SourceTenantID), writesIn(t, s, s.TargetTenantID)
+	waitCutover(ctx, t, store, mustCutover(ctx, t, s, store))
+	if w1, w2 := writesIn(t, s, s.SourceTenantID), writesIn(t, s, s.TargetTenantID); w1 != srcWrites || w2 != tgtWrites {
+		t.Errorf("a repeated cutover wrote %d source and %d target requests", w1-srcWrites, w2-tgtWrites)
+	}
+}
+
+func mustCutover(ctx context.Context, t *testing.T, s *localstack.Stack, store *state.Store) string {
+	run, err := ops.Cutover(ctx, s.Azurite.ConnectionString(), store, "coexist", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return run
 }

@@ -27,7 +27,7 @@ func TestImmutableIDColumnSetsTheHybridLink(t *testing.T) {
 	var synced, cloud []b2bUser
 	for _, u := range dumpB2B(t, s, s.TargetTenantID) {
 		switch {
-		case u.UserType != "Member" || u.ExternalUserState != "":
+		case u.UserType != "Member" || u.ExternalUserState != "" || !u.AccountEnabled:
 		case u.OnPremisesImmutableID != "":
 			synced = append(synced, u)
 		case len(cloud) == 0:
@@ -36,7 +36,7 @@ func TestImmutableIDColumnSetsTheHybridLink(t *testing.T) {
 	}
 	var sources []b2bUser
 	for _, u := range dumpB2B(t, s, s.SourceTenantID) {
-		if u.UserType == "Member" && u.ExternalUserState == "" && strings.HasSuffix(u.UserPrincipalName, "@contoso.example") && len(sources) < 4 {
+		if u.UserType == "Member" && u.AccountEnabled && u.ExternalUserState == "" && strings.HasSuffix(u.UserPrincipalName, "@contoso.example") && len(sources) < 4 {
 			sources = append(sources, u)
 		}
 	}

@@ -79,6 +79,11 @@ func (c *cutover) convertUser(ctx context.Context, ex Exported, m state.IDMappin
 	}
 	c.intend(c.convert, key)
 	if err := env.Target.PostBeta(ctx, "/users/"+m.TargetID+"/convertExternalToInternalMemberUser", body); err != nil {
+		// The transport retries a lost answer, and the retry of a conversion that ran is refused (the
+		// user is internal now): read again before calling it a failure.
+		if again, rerr := readUser(ctx, env.Target, m.TargetID, convertSelect); rerr == nil && !isExternalUser(again) {
+			return wave.ObjCreated, "", im.SetAnchor(ctx, again, ex.Row.ImmutableID)
+		}
 		return "", "", fmt.Errorf("converting %s to an internal member: %w", dest, err)
 	}
 	return wave.ObjCreated, "", im.SetAnchor(ctx, u, ex.Row.ImmutableID)
