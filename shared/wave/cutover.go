@@ -82,3 +82,9 @@ type CutoverItem struct {
 // TranslationCSVPath and TranslationJSONPath are the wave's translation table (package translation).
 func TranslationCSVPath(id string) string  { return id + "/translation.csv" }
 func TranslationJSONPath(id string) string { return id + "/translation.json" }
+
+// CutoverTriggeredPath marks that the planned cutover at (Options.CutoverUtc) was started, so that a
+// schedule check starts it once; a new planned time is a new marker.
+func CutoverTriggeredPath(id string, at time.Time) string {
+	return fmt.Sprintf("%s/cutover/planned-%d.json", id, at.Unix())
+}
