@@ -26,8 +26,8 @@ var coexistSelect = []string{"id", "userPrincipalName", "displayName", "accountE
 //  1. an account already holding the destination UPN is matched, as in an internal wave (cutover
 //     will find it internal and leave it);
 //  2. an external user already invited with the source address is found (a re-run after a lost
-//     answer, or an earlier invitation by hand) and never invited twice: it is ours when the
-//     directory created it after our intent was recorded, matched otherwise;
+//     answer, or an earlier invitation by hand) and never invited twice: it is ours when an earlier
+//     attempt of ours was recorded and the directory created it after that intent, matched otherwise;
 //  3. otherwise POST /invitations with invitedUserType Member and sendInvitationMessage false.
 func (im *Importer) inviteOrMatch(ctx context.Context, ex Exported, entry state.LedgerEntry) (string, bool, error) {
 	existing, err := im.Target.Users().ByUserId(ex.Row.Destination).Get(ctx, &graphusers.UserItemRequestBuilderGetRequestConfiguration{
@@ -47,7 +47,9 @@ func (im *Importer) inviteOrMatch(ctx context.Context, ex Exported, entry state.
 		return "", false, err
 	}
 	if invited != nil {
-		ours := invited.GetCreatedDateTime() != nil && !invited.GetCreatedDateTime().Before(entry.IntentUtc.Add(-intentSkew))
+		// Ours only if an earlier attempt of ours may have sent the invitation (this is not the first)
+		// and the directory created the user after that attempt's intent.
+		ours := entry.Attempts > 1 && invited.GetCreatedDateTime() != nil && !invited.GetCreatedDateTime().Before(entry.IntentUtc.Add(-intentSkew))
 		return deref(invited.GetId()), ours, nil
 	}
 	inv := models.NewInvitation()
