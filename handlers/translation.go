@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 
 	"t2t/shared/groups"
 	"t2t/shared/phase"
@@ -45,7 +46,12 @@ func (a *App) writeTranslation(ctx context.Context, env *phase.Env, m *wave.Mani
 			if kind.typ == translation.Group {
 				source, target = e.Name, e.Name // a group keeps its display name; its key is its id
 			}
-			if err := w.Add(kind.typ, source, target, e.SourceID, e.TargetID); err != nil {
+			err := w.Add(kind.typ, source, target, e.SourceID, e.TargetID)
+			if errors.Is(err, translation.ErrBadID) {
+				env.Logf("wave %s: %v; left out of the translation table", env.Wave, err) // never block finalize
+				continue
+			}
+			if err != nil {
 				return abort(err)
 			}
 		}

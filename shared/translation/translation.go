@@ -8,6 +8,7 @@ package translation
 import (
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 
@@ -35,6 +36,9 @@ type Entry struct {
 // header is translation.csv's first line.
 var header = []string{"type", "sourceName", "targetName", "sourceId", "targetId", "sourceSid", "targetSid"}
 
+// ErrBadID is wrapped by Add when an object id is not a GUID (no cloud SID can be derived).
+var ErrBadID = errors.New("object id is not a GUID")
+
 // Writer writes the CSV and JSON forms of a table at once. JSON is {"wave": ..., "entries": [...]}.
 type Writer struct {
 	csv   *csv.Writer
@@ -55,15 +59,16 @@ func NewWriter(waveID string, csvOut, jsonOut io.Writer) (*Writer, error) {
 	return w, nil
 }
 
-// Add writes one object. Ids that are not GUIDs are an error (the id map holds only GUIDs).
+// Add writes one object. An id that is not a GUID writes nothing and returns an error wrapping
+// ErrBadID.
 func (w *Writer) Add(typ, sourceName, targetName, sourceID, targetID string) error {
 	e := Entry{Type: typ, SourceName: sourceName, TargetName: targetName, SourceID: sourceID, TargetID: targetID}
 	var err error
 	if e.SourceSID, err = cloudsid.FromObjectID(sourceID); err != nil {
-		return fmt.Errorf("%s %s: %w", typ, sourceName, err)
+		return fmt.Errorf("%s %s: %w: %w", typ, sourceName, ErrBadID, err)
 	}
 	if e.TargetSID, err = cloudsid.FromObjectID(targetID); err != nil {
-		return fmt.Errorf("%s %s: %w", typ, targetName, err)
+		return fmt.Errorf("%s %s: %w: %w", typ, targetName, ErrBadID, err)
 	}
 	if err := w.csv.Write([]string{e.Type, mapping.Defuse(e.SourceName), mapping.Defuse(e.TargetName), e.SourceID, e.TargetID,
 		e.SourceSID, e.TargetSID}); err != nil {

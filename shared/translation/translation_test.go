@@ -3,6 +3,7 @@ package translation
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 )
@@ -21,7 +22,7 @@ func TestWriterWritesCSVAndJSON(t *testing.T) {
 	if err := w.Add(Group, "=Sales", "=Sales", "00000000-0000-0000-0000-000000000000", "ffffffff-ffff-ffff-ffff-ffffffffffff"); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Add(User, "x", "y", "not-a-guid", "00000000-0000-0000-0000-000000000000"); err == nil {
+	if err := w.Add(User, "x", "y", "not-a-guid", "00000000-0000-0000-0000-000000000000"); !errors.Is(err, ErrBadID) {
 		t.Error("a non-GUID id was accepted")
 	}
 	if err := w.Close(); err != nil {
