@@ -121,6 +121,11 @@ func (a *App) startCutover(ctx context.Context, inv *invocation, store *state.St
 		return nil
 	}
 	run := wave.CutoverRun{Run: step.Version, Wave: step.Wave, Of: wave.VersionOf(m), Chunks: m.Chunks, DryRun: step.DryRun, StartedUtc: time.Now().UTC()}
+	for _, p := range a.Phases {
+		if _, ok := p.(phase.Cutover); ok && m.Options.Runs(p.Name()) {
+			run.Phases = append(run.Phases, p.Name())
+		}
+	}
 	// The first delivery fixes the run; a redelivery keeps what it fixed.
 	if _, err := store.PutJSON(ctx, wave.CutoverRunPath(step.Wave, step.Version), run, state.Cond{IfNoneExists: true}); err != nil && !errors.Is(err, state.ErrConflict) {
 		return err
@@ -128,22 +133,19 @@ func (a *App) startCutover(ctx context.Context, inv *invocation, store *state.St
 	if _, err := store.GetJSON(ctx, wave.CutoverRunPath(step.Wave, step.Version), &run); err != nil {
 		return err
 	}
-	inv.logf("wave %s: cutover %s of version %s started (dry run: %t, %d chunks)", step.Wave, run.Run, run.Of, run.DryRun, run.Chunks)
-	for _, p := range a.Phases {
-		if _, ok := p.(phase.Cutover); !ok {
-			continue
-		}
-		if err := store.PutFact(ctx, step.Wave, run.Run, wave.Fact{Phase: p.Name(), Kind: wave.FactPlan, Parts: 1}); err != nil {
+	inv.logf("wave %s: cutover %s of version %s started (dry run: %t, %d chunks of %v)", step.Wave, run.Run, run.Of, run.DryRun, run.Chunks, run.Phases)
+	for _, name := range run.Phases {
+		if err := store.PutFact(ctx, step.Wave, run.Run, wave.Fact{Phase: name, Kind: wave.FactPlan, Parts: 1}); err != nil {
 			return err
 		}
-		if err := store.PutFact(ctx, step.Wave, run.Run, wave.Fact{Phase: p.Name(), Kind: wave.FactPart, Chunks: run.Chunks}); err != nil {
+		if err := store.PutFact(ctx, step.Wave, run.Run, wave.Fact{Phase: name, Kind: wave.FactPart, Chunks: run.Chunks}); err != nil {
 			return err
 		}
 		for chunk := range run.Chunks {
-			inv.output("steps", wave.Step{Wave: step.Wave, Version: run.Run, DryRun: run.DryRun, Op: wave.OpCutover, Phase: p.Name(), Chunk: chunk})
+			inv.output("steps", wave.Step{Wave: step.Wave, Version: run.Run, DryRun: run.DryRun, Op: wave.OpCutover, Phase: name, Chunk: chunk})
 		}
 	}
-	if run.Chunks == 0 {
+	if run.Chunks == 0 || len(run.Phases) == 0 {
 		return a.finishCutover(ctx, inv, store, run)
 	}
 	return nil

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"t2t/shared/mapping"
-	"t2t/shared/phase"
 	"t2t/shared/state"
 	"t2t/shared/wave"
 )
@@ -24,8 +23,8 @@ func (a *App) finishCutover(ctx context.Context, inv *invocation, store *state.S
 		return err
 	}
 	sum := wave.Summarize(facts)
-	for _, p := range a.Phases {
-		if _, ok := p.(phase.Cutover); ok && (sum[p.Name()] == nil || !sum[p.Name()].Complete()) {
+	for _, name := range run.Phases {
+		if sum[name] == nil || !sum[name].Complete() {
 			return nil
 		}
 	}

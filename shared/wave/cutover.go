@@ -31,6 +31,7 @@ type CutoverRun struct {
 	Wave       string    `json:"wave"`
 	Of         string    `json:"of"`     // the wave version whose users (snapshot, id map) it cuts over
 	Chunks     int       `json:"chunks"` // users chunks of that version
+	Phases     []string  `json:"phases"` // the phases with a cutover that the wave ran
 	DryRun     bool      `json:"dryRun"`
 	StartedUtc time.Time `json:"startedUtc"`
 }
