@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -443,7 +444,26 @@ func TestCutoverConvergesUnderLostAnswers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The handler is also killed as soon as the run has started: its chunk steps come back later.
+	killed := make(chan int, 1)
+	go func() {
+		kills := 0
+		defer func() { killed <- kills }()
+		for ctx.Err() == nil {
+			var r wave.CutoverRun
+			if _, err := store.GetJSON(ctx, wave.CutoverRunPath("coexist", run), &r); err == nil {
+				for _, pid := range children(s.PIDs()["funchost"]) {
+					if syscall.Kill(pid, syscall.SIGKILL) == nil {
+						kills++
+					}
+				}
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
 	done := waitCutover(ctx, t, store, run)
+	t.Logf("handler killed %d times during the cutover", <-killed)
 	if c := done.Steps[wave.CutoverConvert]; c.Created != len(rows)-1 || c.Matched != 1 || len(done.Failed) != 0 || done.Steps[wave.CutoverLink].Created != len(rows) {
 		t.Errorf("cutover report under faults: %+v", done)
 	}
