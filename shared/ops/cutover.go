@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"t2t/shared/state"
+	"t2t/shared/storageconn"
 	"t2t/shared/wave"
 )
 
@@ -24,6 +25,15 @@ type cutoverTriggered struct {
 // (a cutover run twice changes nothing), and two checks at the same moment may both start it, with
 // the same harmless result.
 func StartDueCutovers(ctx context.Context, connStr string, store *state.Store, now time.Time) (map[string]string, error) {
+	clients, err := connClients(connStr)
+	if err != nil {
+		return nil, err
+	}
+	return StartDueCutoversOn(ctx, clients, store, now)
+}
+
+// StartDueCutoversOn is StartDueCutovers on the clients of any storage connection.
+func StartDueCutoversOn(ctx context.Context, clients *storageconn.Clients, store *state.Store, now time.Time) (map[string]string, error) {
 	ids, err := store.Waves(ctx)
 	if err != nil {
 		return nil, err
@@ -47,7 +57,7 @@ func StartDueCutovers(ctx context.Context, connStr string, store *state.Store, n
 			return started, err
 		}
 		run := wave.NewCutoverRun(now)
-		if err := Enqueue(ctx, connStr, "steps", wave.Step{Wave: id, Version: run, Op: wave.OpCutover}); err != nil {
+		if err := EnqueueOn(ctx, clients, "steps", wave.Step{Wave: id, Version: run, Op: wave.OpCutover}); err != nil {
 			return started, fmt.Errorf("starting the planned cutover of %s: %w", id, err)
 		}
 		if _, err := store.PutJSON(ctx, marker, cutoverTriggered{Run: run, At: *m.Options.CutoverUtc, Utc: now.UTC()}, state.Cond{}); err != nil {

@@ -311,6 +311,16 @@ func EnqueueOn(ctx context.Context, clients *storageconn.Clients, queue string, 
 // would do in waves/<wave>/cutover-whatif.csv. It refuses a wave that has not finished a real run. It
 // returns the run's name; the report is waves/<wave>/cutover.json once the run has finished.
 func Cutover(ctx context.Context, connStr string, store *state.Store, waveID string, dryRun bool) (string, error) {
+	clients, err := connClients(connStr)
+	if err != nil {
+		return "", err
+	}
+	return CutoverOn(ctx, clients, store, waveID, dryRun)
+}
+
+// CutoverOn is Cutover on the clients of any storage connection. It wraps state.ErrNotFound when the
+// wave has no manifest.
+func CutoverOn(ctx context.Context, clients *storageconn.Clients, store *state.Store, waveID string, dryRun bool) (string, error) {
 	if err := wave.CheckID(waveID); err != nil {
 		return "", err
 	}
@@ -322,7 +332,7 @@ func Cutover(ctx context.Context, connStr string, store *state.Store, waveID str
 		return "", err
 	}
 	run := wave.NewCutoverRun(time.Now())
-	if err := Enqueue(ctx, connStr, "steps", wave.Step{Wave: waveID, Version: run, DryRun: dryRun, Op: wave.OpCutover}); err != nil {
+	if err := EnqueueOn(ctx, clients, "steps", wave.Step{Wave: waveID, Version: run, DryRun: dryRun, Op: wave.OpCutover}); err != nil {
 		return "", err
 	}
 	return run, nil
