@@ -133,12 +133,6 @@ func TestExitCodeOfErrors(t *testing.T) {
 	}
 }
 
-func TestCutoverIsNotAvailableYet(t *testing.T) {
-	r := t2tCode(t, nil, exitNotAvailable, "cutover", "pilot")
-	if !strings.Contains(r.errOut, "cutover of wave pilot: not available yet") {
-		t.Errorf("stderr: %q", r.errOut)
-	}
-}
 
 func TestAccountURLDerivesQueueAndTable(t *testing.T) {
 	for in, want := range map[string][2]string{

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -22,6 +23,8 @@ func (c *cli) startCommand() *cobra.Command {
 		phases        []string
 		rewrite       []string
 		partner       bool
+		mode          string
+		cutoverAt     string
 	}
 	cmd := &cobra.Command{
 		Use:   "start FILE",
@@ -56,8 +59,22 @@ the wave again as a new version. Follow it with 't2t watch WAVE'.`,
 			if opts.CAState == wave.CAReportOnly {
 				ca = "reportOnly"
 			}
-			return c.start(cmd.Context(), a[0], o.name, &ops.UploadOptions{DryRun: o.dryRun, Phases: opts.Phases,
-				DomainMap: opts.DomainMap, CAState: ca, Partner: o.partner})
+			up := &ops.UploadOptions{DryRun: o.dryRun, Phases: opts.Phases, DomainMap: opts.DomainMap, CAState: ca, Partner: o.partner}
+			switch o.mode {
+			case "", "internal":
+			case wave.ModeCoexistence:
+				up.Mode = wave.ModeCoexistence
+			default:
+				return withCode(exitUsage, fmt.Errorf("--mode %q: want internal or coexistence", o.mode))
+			}
+			if o.cutoverAt != "" {
+				at, err := time.Parse(time.RFC3339, o.cutoverAt)
+				if err != nil {
+					return withCode(exitUsage, fmt.Errorf("--cutover-at %q: want an RFC 3339 time such as 2026-12-05T22:00:00Z", o.cutoverAt))
+				}
+				up.CutoverAt = at
+			}
+			return c.start(cmd.Context(), a[0], o.name, up)
 		}),
 	}
 	f := cmd.Flags()
@@ -67,6 +84,9 @@ the wave again as a new version. Follow it with 't2t watch WAVE'.`,
 	f.StringArrayVar(&o.rewrite, "rewrite", nil, "domain rewrite old=new, repeatable (default: the app's T2T_DOMAIN_MAP)")
 	f.StringVar(&o.caState, "ca-state", "", "conditional access policies are created disabled (default) or reportOnly; t2t never enables one")
 	f.BoolVar(&o.partner, "partner", false, "ensure a cross-tenant access partner entry for the source tenant in the target")
+	f.StringVar(&o.mode, "mode", "", "internal (default): create member accounts; coexistence: invite external members until 't2t cutover'")
+	f.StringVar(&o.cutoverAt, "cutover-at", "", "RFC 3339 time the wave's cutover is planned for (default: on request only)")
+	_ = cmd.RegisterFlagCompletionFunc("mode", cobra.FixedCompletions([]string{"internal", "coexistence"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("ca-state", cobra.FixedCompletions([]string{"disabled", "reportOnly"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
@@ -194,22 +214,4 @@ matched objects. The result is in waves/WAVE/rollback.json. --dry-run only lists
 	}
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "list what would be deleted (waves/WAVE/rollback.json) and delete nothing")
 	return cmd
-}
-
-func (c *cli) cutoverCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:   "cutover WAVE",
-		Short: "Run a wave's cutover steps (not available yet)",
-		Long: `cutover will run a wave's optional cutover steps (external members converted to internal members in
-the target, source users invited as B2B-linked to their target identity). It is not available in
-this version: it prints so and exits with code 5 (not available yet).`,
-		Args:              args(cobra.ExactArgs(1)),
-		ValidArgsFunction: c.waveArg,
-		RunE: c.runE(func(cmd *cobra.Command, a []string) error {
-			if err := wave.CheckID(a[0]); err != nil {
-				return withCode(exitUsage, err)
-			}
-			return withCode(exitNotAvailable, fmt.Errorf("cutover of wave %s: %w in this version of t2t", a[0], errNotAvailable))
-		}),
-	}
 }

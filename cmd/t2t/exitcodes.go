@@ -15,9 +15,9 @@ const (
 	exitOK           = 0   // the command did what it was asked
 	exitFailed       = 1   // something went wrong (storage unreachable, unreadable file, ...)
 	exitUsage        = 2   // bad command line: unknown command or flag, missing or bad argument
-	exitFailures     = 3   // watch: the wave finished with failures or was rejected; validate: rows rejected
+	exitFailures     = 3   // watch: the wave finished with failures or was rejected; validate: rows rejected; cutover: users failed
 	exitNotFound     = 4   // no such wave, report or document
-	exitNotAvailable = 5   // not available yet: the wave has no report yet, or cutover
+	exitNotAvailable = 5   // not available yet: the wave has no report yet
 	exitTimeout      = 6   // watch --timeout ran out before the wave finished
 	exitAuth         = 7   // storage refused the credential, or no credential could get a token
 	exitInterrupted  = 130 // Ctrl-C (SIGINT) or SIGTERM
@@ -28,10 +28,11 @@ const exitCodesHelp = `Exit codes:
   0    success
   1    error (storage unreachable, unreadable file, ...)
   2    usage error (unknown command or flag, missing or bad argument)
-  3    the wave finished with failures or was rejected (watch); rows were rejected (validate)
+  3    the wave finished with failures or was rejected (watch); rows were rejected (validate);
+       users failed (cutover)
   4    not found: no such wave, report or document
-  5    not available yet: the wave has no report yet; cutover
-  6    watch --timeout ran out before the wave finished
+  5    not available yet: the wave has no report yet
+  6    watch or cutover --timeout ran out before the wave (or the cutover) finished
   7    storage refused the credential, or no credential could get a token
   130  interrupted (Ctrl-C)`
 

@@ -254,8 +254,20 @@ func TestCommandsAgainstLocalStack(t *testing.T) {
 		t.Errorf("completion of WAVE: %q", r.out)
 	}
 
-	// cutover: not available yet.
-	t2tCode(t, env, exitNotAvailable, "cutover", "pilot")
+	// cutover: without a yes (no terminal to ask on) nothing is queued; a dry run is, and its report
+	// comes back (the wave's users are internal members already: nothing to convert).
+	if r := t2tCode(t, env, exitUsage, "cutover", "pilot"); !strings.Contains(r.errOut, "not confirmed: nothing was done") {
+		t.Errorf("cutover without --yes: %q", r.errOut)
+	}
+	if _, _, err := store.GetBytes(context.Background(), wave.CutoverReportPath("pilot")); !errors.Is(err, state.ErrNotFound) {
+		t.Errorf("an unconfirmed cutover left a report: %v", err)
+	}
+	r = t2tCode(t, env, exitOK, "cutover", "pilot", "--dry-run", "--timeout", "90s", "-o", "json")
+	var cut wave.CutoverReport
+	if err := json.Unmarshal([]byte(r.out), &cut); err != nil || cut.Wave != "pilot" || !cut.DryRun || cut.Run == "" {
+		t.Errorf("cutover --dry-run -o json: %v %s", err, r.out)
+	}
+	t2tCode(t, env, exitNotFound, "cutover", "nosuchwave", "--yes")
 
 	// rollback --dry-run: queued; the function app writes rollback.json.
 	r = t2tCode(t, env, exitOK, "rollback", "pilot", "--dry-run")
@@ -292,7 +304,7 @@ func TestCommandsAgainstLocalStack(t *testing.T) {
 // TestExitCodesOfTheBinary checks the exit codes as a shell sees them, from the built binary.
 func TestExitCodesOfTheBinary(t *testing.T) {
 	bin := filepath.Join(binDir(t), "t2t")
-	for args, want := range map[string]int{"cutover pilot": exitNotAvailable, "bogus": exitUsage, "--help": exitOK} {
+	for args, want := range map[string]int{"cutover": exitUsage, "bogus": exitUsage, "--help": exitOK} {
 		cmd := exec.Command(bin, strings.Fields(args)...)
 		cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
 		err := cmd.Run()
