@@ -26,6 +26,7 @@ type Builder struct {
 	phase    string
 	counts   wave.Counts
 	chunk    []state.LedgerEntry // the current ledger partition, written sorted by row
+	shown    []Listed            // the first MaxShown failures and pending objects, for report.html
 	err      error
 }
 
@@ -101,11 +102,17 @@ func (b *Builder) flush() {
 		if len(*list) < MaxListed {
 			*list = append(*list, f)
 		}
+		if len(b.shown) < MaxShown {
+			b.shown = append(b.shown, Listed{Failure: f, Status: e.Status})
+		}
 		b.write(b.failures, []string{f.Phase, row(f.Row), f.Source, f.Name, f.Destination,
 			e.Status, f.Reason, strconv.Itoa(f.Attempts)})
 	}
 	b.chunk = b.chunk[:0]
 }
+
+// Shown returns the first MaxShown failed and pending objects, in the order failures.csv lists them.
+func (b *Builder) Shown() []Listed { return b.shown }
 
 // Current returns the tallies of the phase so far (all of it, once its entries are added).
 func (b *Builder) Current() wave.Counts {

@@ -125,8 +125,12 @@ func (s *Store) IDMap(ctx context.Context, migration, typ string) iter.Seq2[IDMa
 	return list[IDMapping](ctx, s.idmap, idmapPK(migration, typ))
 }
 
-// PutFact records a fact of a wave version (idempotent: the same fact twice is one entity).
+// PutFact records a fact of a wave version (idempotent: the same fact twice is one entity), stamped
+// with the time it was recorded unless f carries one.
 func (s *Store) PutFact(ctx context.Context, waveID, version string, f wave.Fact) error {
+	if f.Utc.IsZero() {
+		f.Utc = time.Now().UTC()
+	}
 	return upsert(ctx, s.chunks, TableKey(waveID+"_"+version), factKey(f.Phase, f.Kind, f.Index), f)
 }
 

@@ -22,6 +22,8 @@ type Fact struct {
 	Parts  int    `json:"Parts"`  // plan: export parts of the phase
 	Chunks int    `json:"Chunks"` // part: import chunks it queued
 	Writes int    `json:"Writes"` // chunk: Graph writes it issued (every attempt)
+	// Utc is when the fact was recorded (set by the store); zero in facts written before it existed.
+	Utc time.Time `json:"Utc,omitzero"`
 	Counts
 }
 
@@ -34,11 +36,28 @@ type PhaseProgress struct {
 	ChunksDone int    `json:"chunksDone"`
 	Counts     Counts `json:"counts"`
 	Writes     int    `json:"writes"`
+	// FirstUtc and LastUtc are the times of the phase's first and latest facts: when it started and,
+	// once Complete, when it settled. Absent for facts without times.
+	FirstUtc *time.Time `json:"firstUtc,omitempty"`
+	LastUtc  *time.Time `json:"lastUtc,omitempty"`
 }
 
 // Complete reports whether every export part is done and every chunk they queued has settled.
 func (p PhaseProgress) Complete() bool {
 	return p.Started && p.PartsDone >= p.Parts && p.ChunksDone >= p.Chunks
+}
+
+// stamp widens the phase's time span to include t.
+func (p *PhaseProgress) stamp(t time.Time) {
+	if t.IsZero() {
+		return
+	}
+	if p.FirstUtc == nil || t.Before(*p.FirstUtc) {
+		p.FirstUtc = &t
+	}
+	if p.LastUtc == nil || t.After(*p.LastUtc) {
+		p.LastUtc = &t
+	}
 }
 
 // Summarize derives each phase's progress from facts. Duplicates count once; order does not matter.
@@ -56,6 +75,7 @@ func Summarize(facts []Fact) map[string]*PhaseProgress {
 			p = &PhaseProgress{}
 			out[f.Phase] = p
 		}
+		p.stamp(f.Utc)
 		switch f.Kind {
 		case FactPlan:
 			p.Started, p.Parts = true, f.Parts
