@@ -1,6 +1,7 @@
 package wave
 
 import (
+	"encoding/json"
 	"sort"
 	"time"
 )
@@ -102,8 +103,15 @@ const (
 	EventWaveCompleted = "wave.completed"
 )
 
-// Event is a message on the progress queue.
+// EventSchema names the version of the progress queue's message schema, carried in every event's
+// "schema" field (docs/progress-events.md, docs/progress-events.schema.json). Within v1 changes are
+// additive only; a breaking change makes it t2t.progress/v2.
+const EventSchema = "t2t.progress/v1"
+
+// Event is a message on the progress queue. Chunk is left out when it is 0 (absent means chunk 0).
 type Event struct {
+	// Schema is EventSchema in every event written (MarshalJSON sets it).
+	Schema  string    `json:"schema"`
 	Kind    string    `json:"kind"`
 	Wave    string    `json:"wave"`
 	Version string    `json:"version"`
@@ -112,6 +120,15 @@ type Event struct {
 	Counts  *Counts   `json:"counts,omitempty"`
 	Status  string    `json:"status,omitempty"`
 	Utc     time.Time `json:"utc"`
+}
+
+// MarshalJSON writes the event with its schema version, whoever built it.
+func (e Event) MarshalJSON() ([]byte, error) {
+	type plain Event
+	if e.Schema == "" {
+		e.Schema = EventSchema
+	}
+	return json.Marshal(plain(e))
 }
 
 // Progress is waves/<wave>/progress.json and what `t2t watch` and WaveStatus show: the live summary

@@ -1,9 +1,11 @@
 package wave
 
 import (
+	"encoding/json"
 	"errors"
 	"math/rand/v2"
 	"testing"
+	"time"
 )
 
 func TestIDFromBlob(t *testing.T) {
@@ -126,5 +128,18 @@ func TestParseOptions(t *testing.T) {
 		if _, err := ParseOptions(meta(bad), "", known); err == nil {
 			t.Errorf("ParseOptions(%v) accepted", bad)
 		}
+	}
+}
+
+// TestEventCarriesItsSchema: every event is written with its schema version, whoever built it.
+func TestEventCarriesItsSchema(t *testing.T) {
+	data, err := json.Marshal(Event{Kind: EventPhaseStarted, Wave: "w", Version: "abc", Phase: "users",
+		Utc: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = `{"schema":"t2t.progress/v1","kind":"phase.started","wave":"w","version":"abc","phase":"users","utc":"2026-01-02T03:04:05Z"}`
+	if string(data) != want {
+		t.Errorf("event = %s, want %s", data, want)
 	}
 }
