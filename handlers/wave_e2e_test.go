@@ -8,6 +8,7 @@ package handlers_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -21,8 +22,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azqueue"
 
 	"t2t/shared/graph"
 	"t2t/shared/keyvault"
@@ -76,6 +79,12 @@ func startStack(t *testing.T) *localstack.Stack {
 
 func startStackWith(t *testing.T, tenants string) *localstack.Stack {
 	t.Helper()
+	return startStackEnv(t, tenants, nil)
+}
+
+// startStackEnv starts a stack whose handler and host get the extra app settings env.
+func startStackEnv(t *testing.T, tenants string, env map[string]string) *localstack.Stack {
+	t.Helper()
 	logs, err := os.Create(filepath.Join(t.TempDir(), "stack.log"))
 	if err != nil {
 		t.Fatal(err)
@@ -84,7 +93,7 @@ func startStackWith(t *testing.T, tenants string) *localstack.Stack {
 	defer cancel()
 	s, err := localstack.StartStack(ctx, localstack.StackOptions{
 		BinDir: binDir(t), Tenants: tenants,
-		Source: "contoso", Target: "fabrikam", Logs: logs,
+		Source: "contoso", Target: "fabrikam", Logs: logs, Env: env,
 	})
 	if err != nil {
 		t.Fatalf("starting the stack: %v", err)
@@ -431,9 +440,9 @@ func assertMigrationState(ctx context.Context, t *testing.T, store *state.Store,
 }
 
 // assertSecretsKeptOnlyInVault checks that every created user's temporary password is in Key Vault,
-// and that neither those passwords nor the app's client secret appear in any blob, table entity or
-// log line.
-func assertSecretsKeptOnlyInVault(ctx context.Context, t *testing.T, s *localstack.Stack, store *state.Store, created int) {
+// and that neither those passwords nor the app's client secret appear in any blob, table entity,
+// queue message, log line (the handler's stderr and the Logs arrays the host printed) or extra text.
+func assertSecretsKeptOnlyInVault(ctx context.Context, t *testing.T, s *localstack.Stack, store *state.Store, created int, extra ...map[string]string) {
 	settings := s.Settings()
 	gc := graph.Config{AuthorityHost: settings["T2T_AUTHORITY_HOST"], ClientID: settings["T2T_CLIENT_ID"],
 		ClientSecret: settings["T2T_CLIENT_SECRET"], CAFile: s.CAFile}
@@ -465,6 +474,11 @@ func assertSecretsKeptOnlyInVault(ctx context.Context, t *testing.T, s *localsta
 		t.Fatalf("reading the stack log: %v", err)
 	}
 	haystacks["the stack log"] = string(logText)
+	for _, e := range extra {
+		for k, v := range e {
+			haystacks[k] = v
+		}
+	}
 	for _, sec := range secrets {
 		if sec == "" {
 			continue
@@ -523,6 +537,31 @@ func storageText(ctx context.Context, t *testing.T, conn string) map[string]stri
 			}
 		}
 		out["table "+table] = all.String()
+	}
+	qs, err := azqueue.NewServiceClientFromConnectionString(conn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p := qs.NewListQueuesPager(nil); p.More(); {
+		resp, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range resp.Queues {
+			msgs, err := qs.NewQueueClient(*q.Name).PeekMessages(ctx, &azqueue.PeekMessagesOptions{NumberOfMessages: to.Ptr(int32(32))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var all strings.Builder
+			for _, m := range msgs.Messages {
+				text := *m.MessageText
+				if raw, err := base64.StdEncoding.DecodeString(text); err == nil {
+					text = string(raw)
+				}
+				all.WriteString(text + "\n")
+			}
+			out["queue "+*q.Name] = all.String()
+		}
 	}
 	return out
 }
