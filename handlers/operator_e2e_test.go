@@ -26,6 +26,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azqueue"
 
 	"t2t/shared/jsonschema"
+	"t2t/shared/logfields"
 	"t2t/shared/localstack"
 	"t2t/shared/report"
 	"t2t/shared/state"
@@ -71,7 +72,7 @@ func TestOperatorViewsInABrowser(t *testing.T) {
 	events := drainQueue(ctx, t, s.Azurite.ConnectionString(), "progress")
 	assertEventsMatchSchema(t, events, r.PhaseOrder)
 	assertReportCSV(ctx, t, store, r)
-	assertRecordsForwarded(t, s)
+	assertRecordsForwarded(t, s, failure)
 	assertSecretsKeptOnlyInVault(ctx, t, s, store, r.Phases["users"].Created, map[string]string{"the progress events": strings.Join(events, "\n")})
 
 	artefacts := os.Getenv("T2T_ARTIFACTS")
@@ -268,8 +269,9 @@ func assertReportCSV(ctx context.Context, t *testing.T, store *state.Store, r *r
 }
 
 // assertRecordsForwarded: the local host printed the handler's JSON records from the invocations'
-// Logs under each function, with the id of the invocation it had announced (Executing ... Id=).
-func assertRecordsForwarded(t *testing.T, s *localstack.Stack) {
+// Logs under each function, with the id of the invocation it had announced (Executing ... Id=), and a
+// failed object has its record with wave, phase, chunk, key and reason.
+func assertRecordsForwarded(t *testing.T, s *localstack.Stack, f report.Failure) {
 	t.Helper()
 	logText, err := os.ReadFile(stackLogs[s])
 	if err != nil {
@@ -281,7 +283,7 @@ func assertRecordsForwarded(t *testing.T, s *localstack.Stack) {
 		executing[m[2]] = m[1]
 	}
 	record := regexp.MustCompile(`\[(\w+)\] (\{"time".*\})$`)
-	forwarded := map[string]int{}
+	forwarded, failedRecord := map[string]int{}, false
 	for _, line := range strings.Split(string(logText), "\n") {
 		m := record.FindStringSubmatch(line)
 		if m == nil || m[1] == "handler" {
@@ -297,6 +299,13 @@ func assertRecordsForwarded(t *testing.T, s *localstack.Stack) {
 			t.Errorf("record under %s names invocation %q of %q (host ran %q): %s", m[1], id, rec["function"], executing[id], line)
 		}
 		forwarded[m[1]]++
+		if rec["msg"] == logfields.MsgObjectFailed && rec["key"] == f.Source && rec["err"] == f.Reason &&
+			rec["wave"] == "usermapping" && rec["phase"] == f.Phase && rec["chunk"] != nil {
+			failedRecord = true
+		}
+	}
+	if !failedRecord {
+		t.Errorf("no %q record for %s (%s) among the forwarded records", logfields.MsgObjectFailed, f.Source, f.Reason)
 	}
 	for _, fn := range []string{"WaveStart", "StepRun"} {
 		if forwarded[fn] == 0 {

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"t2t/shared/graph"
-	"t2t/shared/logfields"
 	"t2t/shared/state"
 	"t2t/shared/wave"
 )
@@ -97,10 +96,6 @@ func (c *Chunk) Fail(key string, err error) (retry bool) {
 		return true
 	}
 	e.Status = wave.ObjFailed
-	if c.env.Log != nil {
-		c.env.Log.Warn(logfields.MsgObjectFailed, logfields.Wave, c.scope.Wave, logfields.Phase, c.scope.Phase,
-			logfields.Chunk, c.scope.Chunk, logfields.Key, key, logfields.Err, e.LastError)
-	}
 	return false
 }
 
