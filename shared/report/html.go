@@ -61,7 +61,8 @@ th{background:#f2f2f2}td.n{text-align:right;font-variant-numeric:tabular-nums}
 .key span{display:inline-block;width:.8em;height:.8em;margin:0 .3em 0 1em;vertical-align:middle}
 .status-Completed{color:#2e7d32}.status-CompletedWithErrors,.status-Rejected{color:#c62828}.status-Running{color:#1565c0}
 .muted{color:#666}ul.manual li{margin:.3em 0}
-#failures,table.failures{width:100%}td{overflow-wrap:anywhere}td.reason{min-width:24em}
+#failures,table.failures{width:100%}#failures td,table.failures td{overflow-wrap:anywhere}td.reason{min-width:24em}
+#failures td:first-child,table.failures td:first-child,#failures td:nth-child(6){white-space:nowrap;overflow-wrap:normal}
 `)
 
 // phaseRow is one line of the per-phase table.
