@@ -26,8 +26,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azqueue"
 
 	"t2t/shared/jsonschema"
-	"t2t/shared/logfields"
 	"t2t/shared/localstack"
+	"t2t/shared/logfields"
 	"t2t/shared/report"
 	"t2t/shared/state"
 	"t2t/shared/wave"
