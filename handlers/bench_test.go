@@ -64,16 +64,7 @@ func runWaveBenchmark(b *testing.B, n int, scale float64) {
 		b.Fatal(err)
 	}
 	defer s.Stop()
-	src := dumpUsers(b, s, s.SourceTenantID)
-	var csv strings.Builder
-	csv.WriteString("Source,Destination\n")
-	for upn := range src {
-		csv.WriteString(upn + "," + strings.Replace(upn, "@contoso.example", "@fabrikam.example", 1) + "\n")
-	}
-	store, err := state.Open(ctx, s.Azurite.ConnectionString())
-	if err != nil {
-		b.Fatal(err)
-	}
+	src, csv, store := benchWave(ctx, b, s)
 	b.ResetTimer()
 	start := time.Now()
 	if err := ops.Upload(ctx, s.Azurite.ConnectionString(), "bench.csv", []byte(csv.String())); err != nil {
@@ -132,6 +123,21 @@ func runWaveBenchmark(b *testing.B, n int, scale float64) {
 	fmt.Printf("  peak memory MiB %v (target < 512 each)\n", peaks)
 	fmt.Printf("  CPU seconds by process %v over %.0f s wall on %d cores; %.2f ms CPU per object (%d objects)\n",
 		cpu, elapsed.Seconds(), runtime.NumCPU(), 1000*cpuTotal/float64(max(objects, 1)), objects)
+}
+
+// benchWave maps every source user to the target domain, and opens the stack's storage.
+func benchWave(ctx context.Context, b *testing.B, s *localstack.Stack) (map[string]simUser, *strings.Builder, *state.Store) {
+	src := dumpUsers(b, s, s.SourceTenantID)
+	csv := &strings.Builder{}
+	csv.WriteString("Source,Destination\n")
+	for upn := range src {
+		csv.WriteString(upn + "," + strings.Replace(upn, "@contoso.example", "@fabrikam.example", 1) + "\n")
+	}
+	store, err := state.Open(ctx, s.Azurite.ConnectionString())
+	if err != nil {
+		b.Fatal(err)
+	}
+	return src, csv, store
 }
 
 // writesNeeded is the fewest Graph writes each phase's outcome demands: one per created object, one

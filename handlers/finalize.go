@@ -137,7 +137,7 @@ func (a *App) streamReport(ctx context.Context, env *phase.Env, m *wave.Manifest
 			return nil, nil, err
 		}
 	}
-	facts, err := env.Store.Facts(ctx, env.Wave, env.Version)
+	facts, err := env.Store.Summary(ctx, env.Wave, env.Version)
 	if err != nil {
 		return nil, nil, err
 	}

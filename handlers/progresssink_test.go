@@ -36,9 +36,14 @@ func TestProgressSurvivesShuffledDuplicatedAndLostEvents(t *testing.T) {
 				events = append(events, wave.Event{Kind: wave.EventChunkSettled, Wave: id, Version: version, Phase: phase, Chunk: part*3 + c, Counts: &n})
 			}
 		}
-		for _, f := range facts {
+		for _, f := range facts { // as the steps record them: each chunk's fact, then its bucket's recount
 			if err := store.PutFact(ctx, id, version, f); err != nil {
 				t.Fatal(err)
+			}
+			if f.Kind == wave.FactChunk {
+				if err := store.SettleBucket(ctx, id, version, phase, wave.BucketOf(f.Index)); err != nil {
+					t.Fatal(err)
+				}
 			}
 		}
 		events = append(events, wave.Event{Kind: wave.EventPhaseSettled, Wave: id, Version: version, Phase: phase})

@@ -163,7 +163,7 @@ func (a *App) newManifest(ctx context.Context, waveID, name, etag, digest string
 		rows, more = mapping.Validate(rows, verified)
 		bad = append(bad, more...)
 	}
-	m.ValidRows, m.InvalidRows = len(rows), countRows(bad)
+	m.ValidRows, m.InvalidRows = len(rows), mapping.RejectedRows(bad)
 	m.TotalRows = len(rows) + m.InvalidRows
 	m.Chunks, m.Parts = wave.Chunks(len(rows)), wave.Parts(len(rows))
 	if _, err := store.PutBytes(ctx, wave.ErrorsPath(waveID), mapping.ErrorsCSV(bad), "text/csv", state.Cond{}); err != nil {
@@ -185,7 +185,7 @@ func (a *App) emitStart(ctx context.Context, inv *invocation, store *state.Store
 		return nil
 	}
 	version := wave.VersionOf(m)
-	facts, err := store.Facts(ctx, m.Wave, version)
+	facts, err := store.Summary(ctx, m.Wave, version)
 	if err != nil {
 		return err
 	}
@@ -219,15 +219,3 @@ func (a *App) verifiedDomains(ctx context.Context) (map[string]bool, error) {
 }
 
 var errNoDomains = errors.New("no verified domains")
-
-// countRows counts distinct rejected rows (one row may fail on both columns); file-level errors
-// (line 0 or the header) are no rows.
-func countRows(bad []mapping.RowError) int {
-	seen := map[int]bool{}
-	for _, e := range bad {
-		if e.Line >= 2 {
-			seen[e.Line] = true
-		}
-	}
-	return len(seen)
-}

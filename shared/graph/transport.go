@@ -100,6 +100,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if !retry {
 			return resp, err
 		}
+		if c := counters(ctx); c != nil {
+			c.Retried.Add(1)
+		}
 		if resp != nil {
 			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 			resp.Body.Close()
@@ -254,10 +257,12 @@ func (b *bucket) take(ctx context.Context, sleep func(context.Context, time.Dura
 type countersKey struct{}
 
 // Counters are what one step's Graph calls cost: writes (every attempt counts against the write
-// quota) and throttled answers (429s the transport waited out).
+// quota), throttled answers (429s) and the attempts the transport retried (after a 429, a 5xx or a
+// network error).
 type Counters struct {
 	Writes    atomic.Int64
 	Throttled atomic.Int64
+	Retried   atomic.Int64
 }
 
 // WithCounters returns a context whose Graph calls are counted in c, so that a step can say what it

@@ -212,3 +212,20 @@ func TestPolicyPacingWaitsWithoutARetryAfter(t *testing.T) {
 		t.Errorf("waited %v, want a backoff of 1 s or more and a pacing wait of about 1 s", waited)
 	}
 }
+
+func TestTransportCountsWritesThrottlesAndRetries(t *testing.T) {
+	srv, _ := scripted(t, []int{429, 503, 201}, http.Header{"Retry-After": {"0"}})
+	tr := NewTransport(http.DefaultTransport, 4, 0)
+	tr.sleep = func(context.Context, time.Duration) error { return nil }
+	var c Counters
+	req, _ := http.NewRequestWithContext(WithCounters(context.Background(), &c), http.MethodPost, srv.URL+"/v1.0/users",
+		strings.NewReader(`{"a":1}`))
+	resp, err := tr.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if c.Writes.Load() != 3 || c.Throttled.Load() != 1 || c.Retried.Load() != 2 {
+		t.Errorf("writes %d, throttled %d, retried %d; want 3, 1, 2", c.Writes.Load(), c.Throttled.Load(), c.Retried.Load())
+	}
+}

@@ -32,6 +32,8 @@ type StackOptions struct {
 	Env map[string]string
 	// SimState, when set, is the simulator's state folder: tenants, settings and CA survive a restart.
 	SimState string
+	// MeterStorage counts every storage request of the stack (Stack.Meter), for benchmarks.
+	MeterStorage bool
 }
 
 // Stack is the embedded local stack: Azurite, the tenant simulator and the local Functions host
@@ -45,9 +47,11 @@ type Stack struct {
 	SourceTenantID string
 	TargetTenantID string
 	ClientID       string
-	clientSecret   string
-	dir            string
-	procs          []*exec.Cmd
+	// Meter counts storage requests when StackOptions.MeterStorage is set.
+	Meter        *StorageMeter
+	clientSecret string
+	dir          string
+	procs        []*exec.Cmd
 }
 
 // StartStack starts everything and returns once each part answers.
@@ -70,6 +74,11 @@ func StartStack(ctx context.Context, o StackOptions) (s *Stack, err error) {
 	}()
 	if s.Azurite, err = StartAzurite(ctx, &AzuriteOptions{Dir: filepath.Join(s.dir, "azurite")}); err != nil {
 		return nil, err
+	}
+	if o.MeterStorage {
+		if s.Meter, err = MeterAzurite(s.Azurite); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.startSimulator(ctx, o); err != nil {
 		return nil, err
@@ -204,10 +213,16 @@ func (s *Stack) PIDs() map[string]int {
 
 // Stop ends every process the stack started (last started first) and removes its folder.
 func (s *Stack) Stop() {
+	if s == nil {
+		return
+	}
 	for i := len(s.procs) - 1; i >= 0; i-- {
 		stopProcess(s.procs[i])
 	}
 	s.procs = nil
+	if s.Meter != nil {
+		s.Meter.Close()
+	}
 	if s.Azurite != nil {
 		s.Azurite.Stop()
 	}

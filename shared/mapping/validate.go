@@ -75,3 +75,15 @@ func conflicts(group []Row, col, reason string, rejected map[int]bool) []RowErro
 	}
 	return out
 }
+
+// RejectedRows counts the distinct rows errs rejects (one row may fail on both columns); file-level
+// errors (line 0 or the header) are no rows.
+func RejectedRows(errs []RowError) int {
+	seen := map[int]bool{}
+	for _, e := range errs {
+		if e.Line >= 2 {
+			seen[e.Line] = true
+		}
+	}
+	return len(seen)
+}

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -21,7 +20,6 @@ import (
 	"t2t/shared/phase"
 	"t2t/shared/state"
 	"t2t/shared/users"
-	"t2t/shared/wave"
 )
 
 // Type is the phase name, and the id map type of memberships t2t added to groups it did not create
@@ -67,18 +65,7 @@ func (Phase) After() []string { return []string{groups.Type} }
 
 // groupChunks lists the groups phase's chunks in order: membership part i exports chunk i of them.
 func groupChunks(ctx context.Context, env *phase.Env) ([]int, error) {
-	facts, err := env.Store.PhaseFacts(ctx, env.Wave, env.Version, groups.Type)
-	if err != nil {
-		return nil, err
-	}
-	var out []int
-	for _, f := range facts {
-		if f.Kind == wave.FactChunk {
-			out = append(out, f.Index)
-		}
-	}
-	sort.Ints(out)
-	return out, nil
+	return env.Store.PhaseChunks(ctx, env.Wave, env.Version, groups.Type)
 }
 
 // Parts implements phase.Phase: one part per groups chunk.

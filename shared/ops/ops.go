@@ -16,15 +16,14 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/streaming"
-	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/bloberror"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blockblob"
-	"github.com/Azure/azure-sdk-for-go/sdk/storage/azqueue"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azqueue/queueerror"
 
 	"t2t/shared/report"
 	"t2t/shared/state"
+	"t2t/shared/storageconn"
 	"t2t/shared/wave"
 )
 
@@ -72,11 +71,25 @@ func (o *UploadOptions) metadata() map[string]*string {
 
 // UploadWith is Upload with options, carried to WaveStart as blob metadata.
 func UploadWith(ctx context.Context, connStr, name string, data []byte, o *UploadOptions) error {
-	client, err := azblob.NewClientFromConnectionString(connStr, nil)
+	clients, err := connClients(connStr)
 	if err != nil {
-		return fmt.Errorf("blob client: %w", err)
+		return err
 	}
-	c := client.ServiceClient().NewContainerClient(state.MappingsContainer)
+	return UploadTo(ctx, clients, name, data, o)
+}
+
+// connClients builds the clients of a connection string.
+func connClients(connStr string) (*storageconn.Clients, error) {
+	return storageconn.Conn{ConnectionString: connStr}.Clients(nil)
+}
+
+// UploadTo is UploadWith on the clients of any storage connection (a connection string, or an
+// account URL with a token credential).
+func UploadTo(ctx context.Context, clients *storageconn.Clients, name string, data []byte, o *UploadOptions) error {
+	if clients.Blob == nil {
+		return errors.New("the storage connection names no blob endpoint")
+	}
+	c := clients.Blob.ServiceClient().NewContainerClient(state.MappingsContainer)
 	if _, err := c.Create(ctx, nil); err != nil && !bloberror.HasCode(err, bloberror.ContainerAlreadyExists) {
 		return fmt.Errorf("creating container %s: %w", state.MappingsContainer, err)
 	}
@@ -93,16 +106,25 @@ func UploadWith(ctx context.Context, connStr, name string, data []byte, o *Uploa
 // row: users already migrated are settled from the id map without a Graph write, failed ones are
 // tried again. It returns the wave's previous version.
 func Retry(ctx context.Context, connStr string, store *state.Store, waveID string) (string, error) {
+	clients, err := connClients(connStr)
+	if err != nil {
+		return "", err
+	}
+	return RetryOn(ctx, clients, store, waveID)
+}
+
+// RetryOn is Retry on the clients of any storage connection. It wraps state.ErrNotFound when the
+// wave has no manifest.
+func RetryOn(ctx context.Context, clients *storageconn.Clients, store *state.Store, waveID string) (string, error) {
 	var m wave.Manifest
 	if _, err := store.GetJSON(ctx, wave.ManifestPath(waveID), &m); err != nil {
 		return "", fmt.Errorf("reading wave %s: %w", waveID, err)
 	}
-	client, err := azblob.NewClientFromConnectionString(connStr, nil)
-	if err != nil {
-		return "", fmt.Errorf("blob client: %w", err)
+	if clients.Blob == nil {
+		return "", errors.New("the storage connection names no blob endpoint")
 	}
 	name := strings.TrimPrefix(m.Blob, state.MappingsContainer+"/")
-	bc := client.ServiceClient().NewContainerClient(state.MappingsContainer).NewBlockBlobClient(name)
+	bc := clients.Blob.ServiceClient().NewContainerClient(state.MappingsContainer).NewBlockBlobClient(name)
 	dl, err := bc.DownloadStream(ctx, nil)
 	if err != nil {
 		return "", fmt.Errorf("reading %s: %w", m.Blob, err)
@@ -228,22 +250,40 @@ func CountsText(c wave.Counts) string {
 // Rollback asks the function app to delete what t2t created in a wave (a step on the steps queue; the
 // CLI never talks to Graph). A dry run lists what it would delete in waves/<wave>/rollback.json.
 func Rollback(ctx context.Context, connStr, waveID string, dryRun bool) error {
+	clients, err := connClients(connStr)
+	if err != nil {
+		return err
+	}
+	return RollbackOn(ctx, clients, waveID, dryRun)
+}
+
+// RollbackOn is Rollback on the clients of any storage connection.
+func RollbackOn(ctx context.Context, clients *storageconn.Clients, waveID string, dryRun bool) error {
 	if err := wave.CheckID(waveID); err != nil {
 		return err
 	}
-	return Enqueue(ctx, connStr, "steps", wave.Step{Wave: waveID, Op: wave.OpRollback, DryRun: dryRun})
+	return EnqueueOn(ctx, clients, "steps", wave.Step{Wave: waveID, Op: wave.OpRollback, DryRun: dryRun})
 }
 
 // Enqueue puts a JSON message on a queue, base64-encoded as host.json's messageEncoding says.
 func Enqueue(ctx context.Context, connStr, queue string, v any) error {
+	clients, err := connClients(connStr)
+	if err != nil {
+		return err
+	}
+	return EnqueueOn(ctx, clients, queue, v)
+}
+
+// EnqueueOn is Enqueue on the clients of any storage connection.
+func EnqueueOn(ctx context.Context, clients *storageconn.Clients, queue string, v any) error {
 	data, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	qc, err := azqueue.NewQueueClientFromConnectionString(connStr, queue, nil)
-	if err != nil {
-		return fmt.Errorf("queue client: %w", err)
+	if clients.Queue == nil {
+		return errors.New("the storage connection names no queue endpoint")
 	}
+	qc := clients.Queue.NewQueueClient(queue)
 	if _, err := qc.Create(ctx, nil); err != nil && !queueerror.HasCode(err, queueerror.QueueAlreadyExists) {
 		return fmt.Errorf("creating queue %s: %w", queue, err)
 	}

@@ -164,8 +164,13 @@ func (r Registry) partDone(ctx context.Context, env *Env, phase string, part int
 // Import converges one chunk (or plans it, in a dry run) and records it as settled.
 func (r Registry) Import(ctx context.Context, env *Env, p Phase, chunk int, emit Emit) error {
 	// A settled chunk is done whatever the delivery: its fact (tallies, writes) stays as first written.
+	// Settling again is cheap and idempotent, and brings the phase on when the delivery that wrote the
+	// fact died before its outputs were sent.
 	if done, err := env.Store.HasFact(ctx, env.Wave, env.Version, p.Name(), wave.FactChunk, chunk); err != nil || done {
-		return err
+		if err != nil {
+			return err
+		}
+		return r.Settle(ctx, env, p.Name(), emit, chunk)
 	}
 	if dup, err := duplicate(ctx, env, fmt.Sprintf("%s.import.%05d", p.Name(), chunk)); err != nil || dup {
 		return err
@@ -190,7 +195,7 @@ func (r Registry) Import(ctx context.Context, env *Env, p Phase, chunk int, emit
 	if counts.Failed > 0 {
 		logFailed(ctx, env, p.Name(), chunk)
 	}
-	return r.chunkSettled(ctx, env, p.Name(), chunk, counts, int(cost.Writes.Load()), emit)
+	return r.chunkSettled(ctx, env, p.Name(), chunk, counts, &cost, emit)
 }
 
 // logFailed writes one record per failed object of a settled chunk (logfields.MsgObjectFailed with
@@ -211,22 +216,37 @@ func logFailed(ctx context.Context, env *Env, phase string, chunk int) {
 	}
 }
 
-func (r Registry) chunkSettled(ctx context.Context, env *Env, phase string, chunk int, counts wave.Counts, writes int, emit Emit) error {
+func (r Registry) chunkSettled(ctx context.Context, env *Env, phase string, chunk int, counts wave.Counts, cost *graph.Counters, emit Emit) error {
 	// Writes of earlier, failed deliveries of this chunk are not counted: they were not recorded.
-	if err := env.Store.PutFact(ctx, env.Wave, env.Version, wave.Fact{Phase: phase, Kind: wave.FactChunk, Index: chunk, Counts: counts, Writes: writes}); err != nil {
+	f := wave.Fact{Phase: phase, Kind: wave.FactChunk, Index: chunk, Counts: counts}
+	if cost != nil {
+		f.Writes, f.Throttled, f.Retried = int(cost.Writes.Load()), int(cost.Throttled.Load()), int(cost.Retried.Load())
+	}
+	if err := env.Store.PutFact(ctx, env.Wave, env.Version, f); err != nil {
 		return err
 	}
 	ev := env.event(wave.EventChunkSettled, phase)
 	ev.Chunk, ev.Counts = chunk, &counts
 	emit("progress", ev)
-	return r.Settle(ctx, env, phase, emit)
+	return r.Settle(ctx, env, phase, emit, chunk)
 }
 
-// Settle checks whether phase has settled and, if so, starts the phases that were waiting for it, or
-// queues the wave's finalize when every phase has. Our own fact is written before we count, so of
-// two chunks settling together at least one sees both; both may, and what follows is idempotent.
-func (r Registry) Settle(ctx context.Context, env *Env, phase string, emit Emit) error {
-	facts, err := env.Store.PhaseFacts(ctx, env.Wave, env.Version, phase)
+// Settle recounts the buckets of the chunks just settled, then checks whether phase has settled and,
+// if so, starts the phases that were waiting for it, or queues the wave's finalize when every phase
+// has. Our own facts are written before we count, so of two chunks settling together at least one
+// sees both; both may, and what follows is idempotent. It reads at most a bucket of chunk facts and
+// the phase's summary, so settling stays cheap however many chunks a wave has.
+func (r Registry) Settle(ctx context.Context, env *Env, phase string, emit Emit, chunks ...int) error {
+	buckets := map[int]bool{}
+	for _, c := range chunks {
+		if b := wave.BucketOf(c); !buckets[b] {
+			buckets[b] = true
+			if err := env.Store.SettleBucket(ctx, env.Wave, env.Version, phase, b); err != nil {
+				return err
+			}
+		}
+	}
+	facts, err := env.Store.PhaseSummary(ctx, env.Wave, env.Version, phase)
 	if err != nil {
 		return err
 	}
@@ -234,7 +254,7 @@ func (r Registry) Settle(ctx context.Context, env *Env, phase string, emit Emit)
 		return nil
 	}
 	emit("progress", env.event(wave.EventPhaseSettled, phase))
-	all, err := env.Store.Facts(ctx, env.Wave, env.Version)
+	all, err := env.Store.Summary(ctx, env.Wave, env.Version)
 	if err != nil {
 		return err
 	}
@@ -268,7 +288,7 @@ func (r Registry) Poison(ctx context.Context, env *Env, p Phase, step wave.Step,
 		if err != nil {
 			return err
 		}
-		return r.chunkSettled(ctx, env, p.Name(), step.Chunk, counts, 0, emit)
+		return r.chunkSettled(ctx, env, p.Name(), step.Chunk, counts, nil, emit)
 	case wave.OpExport:
 		return r.poisonPart(ctx, env, p, step.Part, reason, emit)
 	case wave.OpStart:
@@ -302,7 +322,7 @@ func (r Registry) poisonPart(ctx context.Context, env *Env, p Phase, part int, r
 	if err := env.Store.PutFact(ctx, env.Wave, env.Version, wave.Fact{Phase: p.Name(), Kind: wave.FactPart, Index: part, Chunks: len(written)}); err != nil {
 		return err
 	}
-	return r.Settle(ctx, env, p.Name(), emit)
+	return r.Settle(ctx, env, p.Name(), emit, written...)
 }
 
 // failUnfinished marks every object of a chunk that has no settled status Failed and returns the

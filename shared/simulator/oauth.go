@@ -9,13 +9,16 @@ import (
 	"time"
 )
 
-// Resources the token endpoint issues tokens for, by App ID URI.
+// Resources the token endpoint issues tokens for, by App ID URI. Storage tokens (Azure Storage's
+// resource, https://learn.microsoft.com/azure/storage/blobs/authorize-access-azure-active-directory)
+// let the t2t CLI's identity-based storage connection run against Azurite's OAuth mode.
 const (
-	vaultResource = "https://vault.azure.net"
-	tokenLifetime = time.Hour
+	vaultResource   = "https://vault.azure.net"
+	storageResource = "https://storage.azure.com"
+	tokenLifetime   = time.Hour
 )
 
-var knownResources = map[string]bool{graphResource: true, vaultResource: true}
+var knownResources = map[string]bool{graphResource: true, vaultResource: true, storageResource: true}
 
 // aadError is the token endpoint's error body (https://learn.microsoft.com/entra/identity-platform/reference-error-codes).
 type aadError struct {

@@ -119,3 +119,13 @@ func TestGraphRejectsBadTokens(t *testing.T) {
 		t.Errorf("token within clock skew rejected: %d", resp.StatusCode)
 	}
 }
+
+func TestStorageTokenClaims(t *testing.T) {
+	e := newEnv(t, nil)
+	claims := decodeClaims(t, e.token(simtest.FabrikamDomain, simtest.MigratorID, simtest.MigratorSecret,
+		"https://storage.azure.com/.default openid offline_access profile"))
+	if claims["aud"] != "https://storage.azure.com" || claims["iss"] != "https://sts.windows.net/"+simtest.FabrikamID+"/" ||
+		claims["roles"] != nil || claims["tid"] != simtest.FabrikamID {
+		t.Errorf("claims %v", claims)
+	}
+}

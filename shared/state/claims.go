@@ -15,18 +15,19 @@ type keyClaim struct {
 // ClaimKeys gives each key to exactly one owner within scope, first come first served, and returns
 // the keys that are owner's: taken now, or by the same owner before (a redelivered step gets the same
 // answer). Export parts that discover the same object (a group many wave users belong to) use it so
-// that the object is imported once. One query per 20 keys, one insert per new key.
+// that the object is imported once. One point read per key, one insert per new key.
 func (s *Store) ClaimKeys(ctx context.Context, scope string, keys []string, owner string) ([]string, error) {
-	pk := TableKey("claims_" + scope)
+	// Claims spread over partitions by key, as id mappings do: a scope may claim every step of a wave.
+	pk := func(key string) string { return TableKey("claims_" + scope + "_" + shard(key)) }
 	have := map[string]string{}
-	if err := getMany(ctx, s.chunks, pk, keys, func(c keyClaim) { have[c.Key] = c.Owner }); err != nil {
+	if err := getMany(ctx, s.chunks, keys, pk, func(c keyClaim) { have[c.Key] = c.Owner }); err != nil {
 		return nil, err
 	}
 	var mine []string
 	for _, k := range keys {
 		o, ok := have[k]
 		if !ok {
-			body, err := entityJSON(pk, TableKey(k), keyClaim{Key: k, Owner: owner})
+			body, err := entityJSON(pk(k), TableKey(k), keyClaim{Key: k, Owner: owner})
 			if err != nil {
 				return nil, err
 			}
@@ -36,7 +37,7 @@ func (s *Store) ClaimKeys(ctx context.Context, scope string, keys []string, owne
 				o = owner
 			case errors.Is(err, ErrConflict):
 				var c keyClaim
-				if err := get(ctx, s.chunks, pk, TableKey(k), &c); err != nil {
+				if err := get(ctx, s.chunks, pk(k), TableKey(k), &c); err != nil {
 					return nil, err
 				}
 				o = c.Owner

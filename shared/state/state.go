@@ -58,7 +58,13 @@ func Open(ctx context.Context, connStr string) (*Store, error) {
 // AzureWebJobsStorage__accountName/__credential/__clientId form a deployed app has (its storage
 // account allows no shared key).
 func OpenConn(ctx context.Context, c storageconn.Conn) (*Store, error) {
-	clients, err := c.Clients(nil)
+	return OpenWith(ctx, c, nil)
+}
+
+// OpenWith is OpenConn with the credential of an identity-based connection (the CLI's
+// DefaultAzureCredential); nil means the connection's managed identity.
+func OpenWith(ctx context.Context, c storageconn.Conn, cred azcore.TokenCredential) (*Store, error) {
+	clients, err := c.Clients(cred)
 	if err != nil {
 		return nil, err
 	}

@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"iter"
 	"net/url"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
@@ -101,19 +104,19 @@ func (s *Store) Ledger(ctx context.Context, waveID, version, phase string) iter.
 
 // PutIDMap upserts an id mapping.
 func (s *Store) PutIDMap(ctx context.Context, m IDMapping) error {
-	return upsert(ctx, s.idmap, idmapPK(m.Migration, m.Type), TableKey(m.SourceID), m)
+	return upsert(ctx, s.idmap, idmapPK(m.Migration, m.Type, m.SourceID), TableKey(m.SourceID), m)
 }
 
 // GetIDMap reads the mapping of one source object; ErrNotFound when it has none yet.
 func (s *Store) GetIDMap(ctx context.Context, migration, typ, sourceID string) (IDMapping, error) {
 	var m IDMapping
-	err := get(ctx, s.idmap, idmapPK(migration, typ), TableKey(sourceID), &m)
+	err := get(ctx, s.idmap, idmapPK(migration, typ, sourceID), TableKey(sourceID), &m)
 	return m, err
 }
 
 // DeleteIDMap removes a mapping (after rollback deleted its object); a missing one is not an error.
 func (s *Store) DeleteIDMap(ctx context.Context, migration, typ, sourceID string) error {
-	_, err := s.idmap.DeleteEntity(ctx, idmapPK(migration, typ), TableKey(sourceID), nil)
+	_, err := s.idmap.DeleteEntity(ctx, idmapPK(migration, typ, sourceID), TableKey(sourceID), nil)
 	if err != nil && !isNotFound(translate(err)) {
 		return fmt.Errorf("deleting id mapping %s/%s: %w", typ, sourceID, translate(err))
 	}
@@ -122,7 +125,26 @@ func (s *Store) DeleteIDMap(ctx context.Context, migration, typ, sourceID string
 
 // IDMap iterates every mapping of one migration and object type.
 func (s *Store) IDMap(ctx context.Context, migration, typ string) iter.Seq2[IDMapping, error] {
-	return list[IDMapping](ctx, s.idmap, idmapPK(migration, typ))
+	p := escapeQuote(TableKey(migration + "_" + typ + "_"))
+	return query[IDMapping](ctx, s.idmap, fmt.Sprintf("PartitionKey ge '%s' and PartitionKey lt '%s~'", p, p))
+}
+
+// A wave version's facts are partitioned so that no read lists every chunk of a large wave: the few
+// that say whether a phase has settled and what it counted (plans, parts, buckets) share a summary
+// partition, and the one fact per settled import chunk lives in the partition of its bucket, next to
+// the chunks a bucket recount reads.
+func factPK(waveID, version, kind string, index int) string {
+	if kind == wave.FactChunk {
+		return TableKey(fmt.Sprintf("%s_%s_%05d", waveID, version, wave.BucketOf(index)))
+	}
+	return TableKey(waveID + "_" + version + "~summary")
+}
+
+// chunkFactsFilter selects the chunk facts of every bucket of a wave version ('~' sorts after the
+// digits of a bucket number, and the summary partition sorts after the range).
+func chunkFactsFilter(waveID, version string) string {
+	p := escapeQuote(TableKey(waveID + "_" + version + "_"))
+	return fmt.Sprintf("PartitionKey ge '%s' and PartitionKey lt '%s~'", p, p)
 }
 
 // PutFact records a fact of a wave version (idempotent: the same fact twice is one entity), stamped
@@ -131,23 +153,27 @@ func (s *Store) PutFact(ctx context.Context, waveID, version string, f wave.Fact
 	if f.Utc.IsZero() {
 		f.Utc = time.Now().UTC()
 	}
-	return upsert(ctx, s.chunks, TableKey(waveID+"_"+version), factKey(f.Phase, f.Kind, f.Index), f)
+	return upsert(ctx, s.chunks, factPK(waveID, version, f.Kind, f.Index), factKey(f.Phase, f.Kind, f.Index), f)
 }
 
 // HasFact reports whether a fact of a wave version is recorded (one point read).
 func (s *Store) HasFact(ctx context.Context, waveID, version, phase, kind string, index int) (bool, error) {
 	var f wave.Fact
-	err := get(ctx, s.chunks, TableKey(waveID+"_"+version), factKey(phase, kind, index), &f)
+	err := get(ctx, s.chunks, factPK(waveID, version, kind, index), factKey(phase, kind, index), &f)
 	if isNotFound(err) {
 		return false, nil
 	}
 	return err == nil, err
 }
 
-// Facts lists every fact of a wave version (one query; a 100,000-row wave has about 5,000).
+// Facts lists every fact of a wave version, one per chunk included (a 100,000-row wave has about
+// 5,000): for tests and audits. Readers that only need the tallies use Summary.
 func (s *Store) Facts(ctx context.Context, waveID, version string) ([]wave.Fact, error) {
-	var out []wave.Fact
-	for f, err := range list[wave.Fact](ctx, s.chunks, TableKey(waveID+"_"+version)) {
+	out, err := s.Summary(ctx, waveID, version)
+	if err != nil {
+		return nil, err
+	}
+	for f, err := range query[wave.Fact](ctx, s.chunks, chunkFactsFilter(waveID, version)) {
 		if err != nil {
 			return nil, err
 		}
@@ -156,18 +182,100 @@ func (s *Store) Facts(ctx context.Context, waveID, version string) ([]wave.Fact,
 	return out, nil
 }
 
-// PhaseFacts lists the facts of one phase of a wave version.
-func (s *Store) PhaseFacts(ctx context.Context, waveID, version, phase string) ([]wave.Fact, error) {
-	pk := escapeQuote(TableKey(waveID + "_" + version))
-	p := escapeQuote(TableKey(phase) + ".")
+// Summary lists a wave version's plan, part and bucket facts: enough for wave.Summarize to derive
+// every phase's progress, in one query whose size grows with chunks/BucketSize.
+func (s *Store) Summary(ctx context.Context, waveID, version string) ([]wave.Fact, error) {
+	return collect(list[wave.Fact](ctx, s.chunks, factPK(waveID, version, wave.FactPlan, 0)))
+}
+
+// PhaseSummary lists the plan, part and bucket facts of one phase of a wave version.
+func (s *Store) PhaseSummary(ctx context.Context, waveID, version, phase string) ([]wave.Fact, error) {
+	p := TableKey(phase) + "."
 	// '/' sorts right after '.', so the range holds exactly the keys that start with "<phase>.".
-	filter := fmt.Sprintf("PartitionKey eq '%s' and RowKey ge '%s' and RowKey lt '%s'", pk, p, strings.TrimSuffix(p, ".")+"/")
-	var out []wave.Fact
+	return collect(query[wave.Fact](ctx, s.chunks, rangeFilter(factPK(waveID, version, wave.FactPlan, 0), p, strings.TrimSuffix(p, ".")+"/")))
+}
+
+// PhaseChunks lists the numbers of a phase's settled chunks, in order.
+func (s *Store) PhaseChunks(ctx context.Context, waveID, version, phase string) ([]int, error) {
+	p := TableKey(phase) + "." + wave.FactChunk + "."
+	var out []int
+	filter := fmt.Sprintf("%s and RowKey ge '%s' and RowKey lt '%s'", chunkFactsFilter(waveID, version), escapeQuote(p), escapeQuote(strings.TrimSuffix(p, ".")+"/"))
 	for f, err := range query[wave.Fact](ctx, s.chunks, filter) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, f)
+		out = append(out, f.Index)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// SettleBucket recounts the settled chunks of one bucket of a phase and records the sum, unless the
+// recorded bucket already counts as many: concurrent settlers race on the bucket's ETag, and the
+// bucket only ever grows. A settler writes its chunk's fact before it calls this, so of two chunks
+// settling together the later recount sees both.
+func (s *Store) SettleBucket(ctx context.Context, waveID, version, phase string, bucket int) error {
+	lo, hi := bucket*wave.BucketSize, (bucket+1)*wave.BucketSize
+	sum := wave.Fact{Phase: phase, Kind: wave.FactBucket, Index: bucket}
+	filter := rangeFilter(factPK(waveID, version, wave.FactChunk, lo), factKey(phase, wave.FactChunk, lo), factKey(phase, wave.FactChunk, hi))
+	for f, err := range query[wave.Fact](ctx, s.chunks, filter) {
+		if err != nil {
+			return err
+		}
+		if f.Index >= lo && f.Index < hi { // keys are zero-padded to five digits; poison chunks have six
+			sum.Chunks++
+			sum.Counts = sum.Counts.Add(f.Counts)
+			sum.Writes += f.Writes
+			sum.Throttled += f.Throttled
+			sum.Retried += f.Retried
+			if f.Utc.After(sum.Utc) {
+				sum.Utc = f.Utc // the bucket's time is its latest chunk's
+			}
+		}
+	}
+	pk, rk := factPK(waveID, version, wave.FactBucket, bucket), factKey(phase, wave.FactBucket, bucket)
+	body, err := entityJSON(pk, rk, sum)
+	if err != nil {
+		return err
+	}
+	for {
+		resp, err := s.chunks.GetEntity(ctx, pk, rk, nil)
+		switch err = translate(err); {
+		case isNotFound(err):
+			_, err = s.chunks.AddEntity(ctx, body, nil)
+		case err != nil:
+			return fmt.Errorf("reading bucket %s/%s: %w", pk, rk, err)
+		default:
+			var have wave.Fact
+			if err := json.Unmarshal(resp.Value, &have); err != nil {
+				return fmt.Errorf("decoding bucket %s/%s: %w", pk, rk, err)
+			}
+			if have.Chunks >= sum.Chunks {
+				return nil
+			}
+			_, err = s.chunks.UpdateEntity(ctx, body, &aztables.UpdateEntityOptions{IfMatch: &resp.ETag, UpdateMode: aztables.UpdateModeReplace})
+		}
+		switch err = translate(err); {
+		case err == nil:
+			return nil
+		case !isConflict(err):
+			return fmt.Errorf("recording bucket %s/%s: %w", pk, rk, err)
+		}
+		// Another settler recorded the bucket in between: read it again and keep the larger count.
+	}
+}
+
+func rangeFilter(pk, from, to string) string {
+	return fmt.Sprintf("PartitionKey eq '%s' and RowKey ge '%s' and RowKey lt '%s'", escapeQuote(pk), escapeQuote(from), escapeQuote(to))
+}
+
+func collect[T any](seq iter.Seq2[T, error]) ([]T, error) {
+	var out []T
+	for v, err := range seq {
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
 	}
 	return out, nil
 }
@@ -176,7 +284,19 @@ func factKey(phase, kind string, index int) string {
 	return fmt.Sprintf("%s.%s.%05d", TableKey(phase), kind, index)
 }
 
-func idmapPK(migration, typ string) string { return TableKey(migration + "_" + typ) }
+// idmapPK spreads a migration's mappings of one type over idmapShards partitions by a hash of the
+// source id. A lookup names one partition either way; spread, no partition holds a whole large
+// migration (Azure serves a partition from one server, and Azurite scans a partition for a row).
+func idmapPK(migration, typ, sourceID string) string {
+	return TableKey(fmt.Sprintf("%s_%s_%s", migration, typ, shard(sourceID)))
+}
+
+// shard is a key's partition suffix among 64: two hex digits of its FNV-1a hash.
+func shard(key string) string {
+	h := fnv.New32a()
+	h.Write([]byte(key))
+	return fmt.Sprintf("%02x", h.Sum32()%64)
+}
 
 // TableKey escapes a value for use as a PartitionKey or RowKey, which may not hold / \ # ? or control
 // characters (guest UPNs hold '#'). Escaping is reversible and keeps ordinary UPNs readable.
@@ -268,11 +388,12 @@ func isConflict(err error) bool { return errors.Is(err, ErrConflict) }
 // (https://learn.microsoft.com/rest/api/storageservices/performing-entity-group-transactions).
 const maxTransaction = 100
 
-// GetLedgers reads the entries of keys in one ledger scope with one query per 20 keys; keys never
+// GetLedgers reads the entries of keys in one ledger scope with point reads; keys never
 // recorded are absent from the map.
 func (s *Store) GetLedgers(ctx context.Context, sc Scope, keys []string) (map[string]LedgerEntry, error) {
 	out := make(map[string]LedgerEntry, len(keys))
-	err := getMany(ctx, s.ledger, sc.partition(), keys, func(e LedgerEntry) { out[e.Key] = e })
+	pk := sc.partition()
+	err := getMany(ctx, s.ledger, keys, func(string) string { return pk }, func(e LedgerEntry) { out[e.Key] = e })
 	return out, err
 }
 
@@ -291,7 +412,8 @@ func (s *Store) PutLedgers(ctx context.Context, entries []LedgerEntry) error {
 // GetIDMaps reads the mappings of several source objects; unmapped ones are absent from the map.
 func (s *Store) GetIDMaps(ctx context.Context, migration, typ string, sourceIDs []string) (map[string]IDMapping, error) {
 	out := make(map[string]IDMapping, len(sourceIDs))
-	err := getMany(ctx, s.idmap, idmapPK(migration, typ), sourceIDs, func(m IDMapping) { out[m.SourceID] = m })
+	pk := func(id string) string { return idmapPK(migration, typ, id) }
+	err := getMany(ctx, s.idmap, sourceIDs, pk, func(m IDMapping) { out[m.SourceID] = m })
 	return out, err
 }
 
@@ -299,7 +421,7 @@ func (s *Store) GetIDMaps(ctx context.Context, migration, typ string, sourceIDs 
 func (s *Store) PutIDMaps(ctx context.Context, ms []IDMapping) error {
 	rows := make([]keyed, len(ms))
 	for i, m := range ms {
-		rows[i] = keyed{idmapPK(m.Migration, m.Type), TableKey(m.SourceID), m}
+		rows[i] = keyed{idmapPK(m.Migration, m.Type, m.SourceID), TableKey(m.SourceID), m}
 	}
 	return putMany(ctx, s.idmap, rows)
 }
@@ -309,32 +431,43 @@ type keyed struct {
 	v      any
 }
 
-// getMany queries one partition for a set of row keys, 20 per query (filters stay short).
-func getMany[T any](ctx context.Context, t *aztables.Client, pk string, keys []string, add func(T)) error {
-	for start := 0; start < len(keys); start += 20 {
-		part := keys[start:min(start+20, len(keys))]
-		clauses := make([]string, len(part))
-		for i, k := range part {
-			clauses[i] = "RowKey eq '" + strings.ReplaceAll(TableKey(k), "'", "''") + "'"
-		}
-		filter := "PartitionKey eq '" + strings.ReplaceAll(pk, "'", "''") + "' and (" + strings.Join(clauses, " or ") + ")"
-		pager := t.NewListEntitiesPager(&aztables.ListEntitiesOptions{Filter: &filter})
-		for pager.More() {
-			page, err := pager.NextPage(ctx)
-			if err != nil {
-				return fmt.Errorf("querying %s: %w", pk, translate(err))
+// getMany reads a set of row keys of one partition with point reads, a few at a time. A point read
+// is the cheapest lookup Table storage has and costs the same however large the table grows; a
+// query naming the keys would be one request, but Azurite answers every query by scanning the whole
+// table, which made a 100,000-row wave quadratic. Keys never written are left out.
+func getMany[T any](ctx context.Context, t *aztables.Client, keys []string, pk func(key string) string, add func(T)) error {
+	vals := make([]*T, len(keys))
+	errs := make([]error, len(keys))
+	sem := make(chan struct{}, pointReadConcurrency)
+	var wg sync.WaitGroup
+	for i, k := range keys {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			var v T
+			switch err := get(ctx, t, pk(k), TableKey(k), &v); {
+			case err == nil:
+				vals[i] = &v
+			case !isNotFound(err):
+				errs[i] = err
 			}
-			for _, raw := range page.Entities {
-				var v T
-				if err := json.Unmarshal(raw, &v); err != nil {
-					return fmt.Errorf("decoding entity of %s: %w", pk, err)
-				}
-				add(v)
-			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	for _, v := range vals {
+		if v != nil {
+			add(*v)
 		}
 	}
 	return nil
 }
+
+// pointReadConcurrency bounds the point reads getMany has in flight.
+const pointReadConcurrency = 8
 
 // putMany upserts rows grouped by partition, up to maxTransaction per transaction.
 func putMany(ctx context.Context, t *aztables.Client, rows []keyed) error {

@@ -136,3 +136,15 @@ func (c Conn) Clients(cred azcore.TokenCredential) (*Clients, error) {
 	}
 	return &out, nil
 }
+
+// IsAuthError reports whether err is storage refusing the request's credential (401, 403) or the
+// credential failing to get a token, so that a caller can tell "not allowed" from "not there".
+func IsAuthError(err error) bool {
+	var re *azcore.ResponseError
+	if errors.As(err, &re) && (re.StatusCode == http.StatusUnauthorized || re.StatusCode == http.StatusForbidden) {
+		return true
+	}
+	var authFailed *azidentity.AuthenticationFailedError
+	var unavailable interface{ NonRetriable() }
+	return errors.As(err, &authFailed) || errors.As(err, &unavailable)
+}

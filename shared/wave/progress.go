@@ -13,7 +13,18 @@ const (
 	FactPlan  = "plan"  // a phase's start: how many export parts it has
 	FactPart  = "part"  // an export part done: how many import chunks it queued
 	FactChunk = "chunk" // an import chunk settled: its tallies
+	// FactBucket sums the settled chunks of one bucket of BucketSize chunk numbers. It is the only fact
+	// ever replaced, and only by one that counts more chunks, so it only grows; readers that must not
+	// list every chunk (settling a phase, live progress) read buckets instead.
+	FactBucket = "bucket"
 )
+
+// BucketSize is how many consecutive chunk numbers one bucket fact sums: settling a chunk reads at
+// most this many chunk facts and one bucket per BucketSize chunks, whatever the wave's size.
+const BucketSize = 64
+
+// BucketOf is the bucket a chunk number belongs to.
+func BucketOf(chunk int) int { return chunk / BucketSize }
 
 // Fact is one record of the chunks table.
 type Fact struct {
@@ -21,8 +32,11 @@ type Fact struct {
 	Kind   string `json:"Kind"`
 	Index  int    `json:"Index"`  // part or chunk number (0 for plan)
 	Parts  int    `json:"Parts"`  // plan: export parts of the phase
-	Chunks int    `json:"Chunks"` // part: import chunks it queued
+	Chunks int    `json:"Chunks"` // part: import chunks it queued; bucket: chunks settled in it
 	Writes int    `json:"Writes"` // chunk: Graph writes it issued (every attempt)
+	// Throttled and Retried (chunk): Graph answers 429 it met, and attempts the transport retried.
+	Throttled int `json:"Throttled,omitempty"`
+	Retried   int `json:"Retried,omitempty"`
 	// Utc is when the fact was recorded (set by the store); zero in facts written before it existed.
 	Utc time.Time `json:"Utc,omitzero"`
 	Counts
@@ -37,6 +51,8 @@ type PhaseProgress struct {
 	ChunksDone int    `json:"chunksDone"`
 	Counts     Counts `json:"counts"`
 	Writes     int    `json:"writes"`
+	Throttled  int    `json:"throttled"`
+	Retried    int    `json:"retried"`
 	// FirstUtc and LastUtc are the times of the phase's first and latest facts: when it started and,
 	// once Complete, when it settled. Absent for facts without times.
 	FirstUtc *time.Time `json:"firstUtc,omitempty"`
@@ -62,8 +78,10 @@ func (p *PhaseProgress) stamp(t time.Time) {
 }
 
 // Summarize derives each phase's progress from facts. Duplicates count once; order does not matter.
+// A phase's chunk facts, when given, are the truth; its bucket facts stand in for them otherwise.
 func Summarize(facts []Fact) map[string]*PhaseProgress {
 	out := map[string]*PhaseProgress{}
+	buckets := map[string]*PhaseProgress{}
 	seen := map[[3]any]bool{}
 	for _, f := range facts {
 		key := [3]any{f.Phase, f.Kind, f.Index}
@@ -87,6 +105,24 @@ func Summarize(facts []Fact) map[string]*PhaseProgress {
 			p.ChunksDone++
 			p.Counts = p.Counts.Add(f.Counts)
 			p.Writes += f.Writes
+			p.Throttled += f.Throttled
+			p.Retried += f.Retried
+		case FactBucket:
+			b := buckets[f.Phase]
+			if b == nil {
+				b = &PhaseProgress{}
+				buckets[f.Phase] = b
+			}
+			b.ChunksDone += f.Chunks
+			b.Counts = b.Counts.Add(f.Counts)
+			b.Writes += f.Writes
+			b.Throttled += f.Throttled
+			b.Retried += f.Retried
+		}
+	}
+	for name, b := range buckets {
+		if p := out[name]; p.ChunksDone == 0 {
+			p.ChunksDone, p.Counts, p.Writes, p.Throttled, p.Retried = b.ChunksDone, b.Counts, b.Writes, b.Throttled, b.Retried
 		}
 	}
 	return out

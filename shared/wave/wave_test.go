@@ -104,6 +104,51 @@ func TestSummarizeIsOrderProof(t *testing.T) {
 	}
 }
 
+// TestSummarizeFromBuckets checks that bucket facts stand in for a phase's chunk facts when those are
+// not read, and are ignored when they are (never counted twice).
+func TestSummarizeFromBuckets(t *testing.T) {
+	plan := []Fact{{Phase: "users", Kind: FactPlan, Parts: 1}, {Phase: "users", Kind: FactPart, Chunks: 130}}
+	var chunks []Fact
+	buckets := map[int]*Fact{}
+	want := Counts{}
+	for c := 0; c < 130; c++ {
+		n := Counts{Created: c % 7, Failed: c % 3}
+		want = want.Add(n)
+		chunks = append(chunks, Fact{Phase: "users", Kind: FactChunk, Index: c, Counts: n, Writes: 2})
+		b := buckets[BucketOf(c)]
+		if b == nil {
+			b = &Fact{Phase: "users", Kind: FactBucket, Index: BucketOf(c)}
+			buckets[BucketOf(c)] = b
+		}
+		b.Chunks++
+		b.Counts = b.Counts.Add(n)
+		b.Writes += 2
+	}
+	summary := plan
+	for _, b := range buckets {
+		summary = append(summary, *b)
+	}
+	if len(buckets) != 3 {
+		t.Fatalf("130 chunks make %d buckets, want 3", len(buckets))
+	}
+	for name, facts := range map[string][]Fact{"buckets only": summary, "buckets and chunks": append(append([]Fact{}, summary...), chunks...)} {
+		u := Summarize(facts)["users"]
+		if u == nil || !u.Complete() || u.Counts != want || u.ChunksDone != 130 || u.Writes != 260 {
+			t.Errorf("%s: users = %+v, want complete with %+v and 260 writes", name, u, want)
+		}
+	}
+	short := append([]Fact{}, plan...)
+	for _, b := range buckets {
+		if b.Index == 1 {
+			b.Chunks-- // a bucket not yet recounted after its last chunk
+		}
+		short = append(short, *b)
+	}
+	if u := Summarize(short)["users"]; u.Complete() {
+		t.Errorf("a bucket one chunk short must leave the phase incomplete: %+v", u)
+	}
+}
+
 func TestParseOptions(t *testing.T) {
 	meta := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 	known := []string{"users", "groups", "conditionalAccess"}
@@ -128,6 +173,20 @@ func TestParseOptions(t *testing.T) {
 		if _, err := ParseOptions(meta(bad), "", known); err == nil {
 			t.Errorf("ParseOptions(%v) accepted", bad)
 		}
+	}
+}
+
+func TestSummarizeAddsChunkCostsOnce(t *testing.T) {
+	chunk := Fact{Phase: "users", Kind: FactChunk, Index: 3, Writes: 20, Throttled: 2, Retried: 5}
+	other := Fact{Phase: "users", Kind: FactChunk, Index: 4, Writes: 19, Retried: 1}
+	p := Summarize([]Fact{chunk, other, chunk})["users"] // the same fact twice counts once
+	if p.Writes != 39 || p.Throttled != 2 || p.Retried != 6 {
+		t.Errorf("writes %d, throttled %d, retried %d; want 39, 2, 6", p.Writes, p.Throttled, p.Retried)
+	}
+	// Live progress reads bucket facts instead of chunk facts: they carry the same costs.
+	bucket := Fact{Phase: "users", Kind: FactBucket, Index: 0, Chunks: 2, Writes: 39, Throttled: 2, Retried: 6}
+	if p := Summarize([]Fact{bucket})["users"]; p.ChunksDone != 2 || p.Writes != 39 || p.Throttled != 2 || p.Retried != 6 {
+		t.Errorf("from a bucket: %+v", p)
 	}
 }
 

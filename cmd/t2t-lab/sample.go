@@ -4,27 +4,40 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"sort"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"t2t/shared/simulator"
 )
 
-// sampleCmd writes a demo mapping file for a simulator tenants file: real source users mapped onto the
+// sampleCommand writes a demo mapping file for a simulator tenants file: real source users mapped onto the
 // target's domain, some onto existing target accounts (matched), two sources that do not exist, and a
 // few rows that break each validation rule. Deterministic for a given tenants file.
-func sampleCmd(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("sample", flag.ExitOnError)
-	tenants := fs.String("tenants", "demo/tenants.json", "simulator tenants file")
-	source := fs.String("source", "contoso", "source tenant name")
-	target := fs.String("target", "fabrikam", "target tenant name")
-	rows := fs.Int("rows", 200, "rows to write")
-	_ = fs.Parse(args)
-	cfg, err := simulator.LoadConfig(*tenants)
+func sampleCommand() *cobra.Command {
+	var tenants, source, target string
+	var rows int
+	cmd := &cobra.Command{
+		Use:   "sample",
+		Short: "Write a demo mapping file for a simulator tenants file to stdout",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return sample(cmd.Context(), tenants, source, target, rows)
+		},
+	}
+	cmd.Flags().StringVar(&tenants, "tenants", "demo/tenants.json", "simulator tenants file")
+	cmd.Flags().StringVar(&source, "source", "contoso", "source tenant name")
+	cmd.Flags().StringVar(&target, "target", "fabrikam", "target tenant name")
+	cmd.Flags().IntVar(&rows, "rows", 200, "rows to write")
+	return cmd
+}
+
+func sample(ctx context.Context, tenants, source, target string, rows int) error {
+	cfg, err := simulator.LoadConfig(tenants)
 	if err != nil {
 		return err
 	}
@@ -37,15 +50,15 @@ func sampleCmd(ctx context.Context, args []string) error {
 	if err := srv.Start(ctx); err != nil {
 		return err
 	}
-	src, err := dumpUPNs(srv, *source)
+	src, err := dumpUPNs(srv, source)
 	if err != nil {
 		return err
 	}
-	tgt, err := dumpUPNs(srv, *target)
+	tgt, err := dumpUPNs(srv, target)
 	if err != nil {
 		return err
 	}
-	return writeSample(os.Stdout, src, tgt, *rows)
+	return writeSample(os.Stdout, src, tgt, rows)
 }
 
 type dumpedUser struct {
