@@ -144,8 +144,8 @@ func (a *App) streamReport(ctx context.Context, env *phase.Env, m *wave.Manifest
 	rep.Writes, rep.Times = map[string]int{}, map[string]report.Span{}
 	for name, p := range wave.Summarize(facts) {
 		rep.Writes[name] = p.Writes
-		if p.FirstUtc != nil && p.LastUtc != nil {
-			rep.Times[name] = report.Span{StartedUtc: *p.FirstUtc, SettledUtc: *p.LastUtc}
+		if !p.FirstUtc.IsZero() {
+			rep.Times[name] = report.Span{StartedUtc: p.FirstUtc, SettledUtc: p.LastUtc}
 		}
 	}
 	return rep, b.Shown(), nil

@@ -98,11 +98,9 @@ func newStatusWave(m *wave.Manifest, p *wave.Progress, r *report.Report, order [
 			ph := p.Phases[name]
 			sp := statusPhase{Name: name, PartsDone: ph.PartsDone, Parts: ph.Parts, ChunksDone: ph.ChunksDone, Chunks: ph.Chunks,
 				Complete: ph.Complete(), Counts: ph.Counts, Writes: ph.Writes, Segments: report.Segments(ph.Counts)}
-			if ph.FirstUtc != nil {
+			if !ph.FirstUtc.IsZero() {
 				sp.Started = ph.FirstUtc.UTC().Format("15:04:05Z")
-				if ph.LastUtc != nil {
-					sp.Took = ph.LastUtc.Sub(*ph.FirstUtc).Round(time.Second).String()
-				}
+				sp.Took = ph.LastUtc.Sub(ph.FirstUtc).Round(time.Second).String()
 			}
 			if ph.Chunks > 0 {
 				sp.Percent = fmt.Sprintf("%d%%", ph.ChunksDone*100/ph.Chunks)

@@ -54,9 +54,10 @@ type PhaseProgress struct {
 	Throttled  int    `json:"throttled"`
 	Retried    int    `json:"retried"`
 	// FirstUtc and LastUtc are the times of the phase's first and latest facts: when it started and,
-	// once Complete, when it settled. Absent for facts without times.
-	FirstUtc *time.Time `json:"firstUtc,omitempty"`
-	LastUtc  *time.Time `json:"lastUtc,omitempty"`
+	// once Complete, when it settled. Zero (absent) for facts without times. Values, not pointers, so
+	// that summaries compare with ==.
+	FirstUtc time.Time `json:"firstUtc,omitzero"`
+	LastUtc  time.Time `json:"lastUtc,omitzero"`
 }
 
 // Complete reports whether every export part is done and every chunk they queued has settled.
@@ -69,11 +70,11 @@ func (p *PhaseProgress) stamp(t time.Time) {
 	if t.IsZero() {
 		return
 	}
-	if p.FirstUtc == nil || t.Before(*p.FirstUtc) {
-		p.FirstUtc = &t
+	if p.FirstUtc.IsZero() || t.Before(p.FirstUtc) {
+		p.FirstUtc = t
 	}
-	if p.LastUtc == nil || t.After(*p.LastUtc) {
-		p.LastUtc = &t
+	if t.After(p.LastUtc) {
+		p.LastUtc = t
 	}
 }
 
