@@ -58,6 +58,9 @@ func TestWaveStatusPageShowsWavesEscaped(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if err := store.SettleBucket(ctx, "w1", v, "zeta", 0); err != nil { // as a settling chunk does
+		t.Fatal(err)
+	}
 	r := &report.Report{Wave: "w1", Version: v, Status: m.Status, PhaseOrder: []string{"zeta"},
 		Phases: map[string]wave.Counts{"zeta": {Created: 2, Failed: 1}}, Totals: wave.Counts{Created: 2, Failed: 1}, FailuresTotal: 1,
 		Failures:    []report.Failure{{Phase: "zeta", Row: 4, Source: "a@s", Name: hostile, Reason: "refused: " + hostile, Attempts: 5}},
