@@ -56,7 +56,7 @@ func TestOperatorViewsInABrowser(t *testing.T) {
 		src["clients"] = append(src["clients"].([]any), map[string]any{"clientId": seederID, "secret": seederSecret,
 			"displayName": "test seeder", "roles": []string{"Group.ReadWrite.All"}})
 	})
-	s := startStackEnv(t, tenants, map[string]string{"AzureWebJobs.ProgressSink.Disabled": "true"})
+	s := startStackOptions(t, localstack.StackOptions{Tenants: tenants, Env: map[string]string{"AzureWebJobs.ProgressSink.Disabled": "true"}})
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 

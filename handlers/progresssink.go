@@ -24,6 +24,10 @@ func (a *App) ProgressSink(ctx context.Context, inv *invocation) error {
 		inv.logf("dropping a malformed progress event: %v", err)
 		return nil
 	}
+	if ev.Kind == wave.EventDeltaCompleted {
+		inv.logf("delta sync of %s: %s", ev.Migration, ev.Status) // its report is in the delta container
+		return nil
+	}
 	if err := wave.CheckID(ev.Wave); err != nil {
 		inv.logf("dropping a progress event: %v", err)
 		return nil

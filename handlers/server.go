@@ -59,6 +59,7 @@ func (a *App) Handler() http.Handler {
 		"ProgressSink": a.ProgressSink,
 		"WaveStatus":   a.WaveStatus,
 		"StepPoison":   a.StepPoison,
+		"DeltaSync":    a.DeltaSync,
 	} {
 		mux.Handle("POST /"+name, a.invoke(name, fn))
 	}

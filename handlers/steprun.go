@@ -55,9 +55,9 @@ func (a *App) StepRun(ctx context.Context, inv *invocation) error {
 	case wave.OpStart:
 		err = a.Phases.Start(ctx, env, p, emit)
 	case wave.OpExport:
-		err = a.Phases.Export(ctx, env, p, step.Part, emit)
+		err = a.Phases.Export(ctx, env, p, step, emit)
 	case wave.OpImport:
-		err = a.Phases.Import(ctx, env, p, step.Chunk, emit)
+		err = a.Phases.Import(ctx, env, p, step, emit)
 	}
 	if errors.Is(err, phase.ErrTerminal) {
 		inv.logf("wave %s: %s %s step cannot succeed, dropped: %v", step.Wave, step.Op, step.Phase, err)

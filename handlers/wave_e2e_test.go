@@ -79,11 +79,12 @@ func startStack(t *testing.T) *localstack.Stack {
 
 func startStackWith(t *testing.T, tenants string) *localstack.Stack {
 	t.Helper()
-	return startStackEnv(t, tenants, nil)
+	return startStackOptions(t, localstack.StackOptions{Tenants: tenants})
 }
 
-// startStackEnv starts a stack whose handler and host get the extra app settings env.
-func startStackEnv(t *testing.T, tenants string, env map[string]string) *localstack.Stack {
+// startStackOptions starts a stack of contoso → fabrikam from o's tenants file (with o's settings),
+// logging to a file shown when the test fails.
+func startStackOptions(t *testing.T, o localstack.StackOptions) *localstack.Stack {
 	t.Helper()
 	logs, err := os.Create(filepath.Join(t.TempDir(), "stack.log"))
 	if err != nil {
@@ -91,10 +92,8 @@ func startStackEnv(t *testing.T, tenants string, env map[string]string) *localst
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	s, err := localstack.StartStack(ctx, localstack.StackOptions{
-		BinDir: binDir(t), Tenants: tenants,
-		Source: "contoso", Target: "fabrikam", Logs: logs, Env: env,
-	})
+	o.BinDir, o.Source, o.Target, o.Logs = binDir(t), "contoso", "fabrikam", logs
+	s, err := localstack.StartStack(ctx, o)
 	if err != nil {
 		t.Fatalf("starting the stack: %v", err)
 	}

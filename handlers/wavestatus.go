@@ -36,7 +36,7 @@ func (a *App) WaveStatus(ctx context.Context, inv *invocation) error {
 		if html {
 			return a.wavesPage(ctx, inv, req, store, ids)
 		}
-		return respond(inv, http.StatusOK, map[string]any{"waves": ids})
+		return respond(inv, http.StatusOK, map[string]any{"waves": ids, "delta": a.latestDelta(ctx, store)})
 	}
 	if err := wave.CheckID(id); err != nil {
 		return respondAs(inv, html, http.StatusBadRequest, map[string]string{"error": err.Error()})

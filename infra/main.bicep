@@ -63,6 +63,13 @@ param clientSecretName string = ''
 @description('Default domain rewrite map of every wave: source.example=target.example,... (UPNs, mail, identifierUris, redirect URIs, dynamic rules).')
 param domainMap string = ''
 
+@description('DeltaSync timer schedule, six-field NCRONTAB ({second} {minute} {hour} {day} {month} {day-of-week}).')
+param deltaSchedule string = '0 */15 * * * *'
+
+@allowed(['report', 'disable'])
+@description('What DeltaSync does with a migrated user deleted in the source: report it (default) or disable the target account. t2t never deletes.')
+param deltaDeletions string = 'report'
+
 @description('Key Vault purge protection. Off by default so that `azd down --purge` removes the vault; turn it on for production.')
 param keyVaultPurgeProtection bool = false
 
@@ -169,6 +176,8 @@ module functionApp 'modules/functionapp.bicep' = {
     migrationClientId: appRegistration.outputs.appId
     clientSecretName: clientSecretName
     domainMap: domainMap
+    deltaSchedule: deltaSchedule
+    deltaDeletions: deltaDeletions
   }
 }
 

@@ -43,6 +43,13 @@ param migrationClientId string
 @description('Key Vault secret with a client secret of the app; empty: federated credential only.')
 param clientSecretName string = ''
 
+@description('DeltaSync timer schedule (six-field NCRONTAB): every 15 minutes by default.')
+param deltaSchedule string = '0 */15 * * * *'
+
+@allowed(['report', 'disable'])
+@description('What DeltaSync does with a migrated object deleted in the source: report it only (default), or disable the target account. It never deletes.')
+param deltaDeletions string = 'report'
+
 @description('Default domain rewrite map of every wave (source.example=target.example,...); an upload may name its own.')
 param domainMap string = ''
 
@@ -87,6 +94,8 @@ var commonSettings = {
   T2T_GRAPH_BASE_URL: 'https://graph.microsoft.com/v1.0'
   T2T_KEYVAULT_URL: keyVaultUri
   T2T_DOMAIN_MAP: domainMap
+  T2T_DELTA_SCHEDULE: deltaSchedule
+  T2T_DELTA_DELETIONS: deltaDeletions
   T2T_GRAPH_WRITES_PER_SEC: string(graphWritesPerSecond)
   T2T_GRAPH_WRITE_BURST: string(graphWriteBurst)
   // Conditional access and named locations: 1 request/s per tenant. A wave sends one per policy or

@@ -22,6 +22,7 @@ var deploymentContainerName = 'app-package'
 var containers = [
   'mappings' // uploads start waves (WaveStart blob trigger)
   'waves' // wave manifests, export snapshots, reports, MigrationState.json
+  'delta' // DeltaSync: delta links, run reports, the run lease
   'azure-webjobs-hosts' // host locks, blob receipts, timer status
   'azure-webjobs-secrets' // host and function keys
   deploymentContainerName

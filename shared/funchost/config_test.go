@@ -18,7 +18,8 @@ func loadRepoApp(t *testing.T) *app {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := loadApp(Config{Root: root, SettingsFile: writeSettings(t, map[string]string{"AzureWebJobsStorage": "UseDevelopmentStorage=true"})})
+	a, err := loadApp(Config{Root: root, SettingsFile: writeSettings(t, map[string]string{"AzureWebJobsStorage": "UseDevelopmentStorage=true",
+		"T2T_DELTA_SCHEDULE": localstack.DefaultDeltaSchedule})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +36,7 @@ func TestLoadRepoApp(t *testing.T) {
 	for _, fn := range a.functions {
 		triggers[fn.name] = fn.trigger.Type
 	}
-	want := map[string]string{"WaveStart": "blobTrigger", "StepRun": "queueTrigger", "ProgressSink": "queueTrigger", "WaveStatus": "httpTrigger"}
+	want := map[string]string{"WaveStart": "blobTrigger", "StepRun": "queueTrigger", "ProgressSink": "queueTrigger", "WaveStatus": "httpTrigger", "DeltaSync": "timerTrigger"}
 	for name, typ := range want {
 		if triggers[name] != typ {
 			t.Errorf("%s: trigger %q, want %q (all: %v)", name, triggers[name], typ, triggers)

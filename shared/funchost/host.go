@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -20,6 +21,7 @@ type Host struct {
 	worker *worker
 	client *http.Client
 	routes []*function
+	timers map[string]*timerListener // by lower-case function name, for the admin endpoint (admin.go)
 	server *http.Server
 	url    string
 
@@ -134,6 +136,10 @@ func (h *Host) startListeners(ctx context.Context) error {
 			if err != nil {
 				return fmt.Errorf("%s: %w", fn.name, err)
 			}
+			if h.timers == nil {
+				h.timers = map[string]*timerListener{}
+			}
+			h.timers[strings.ToLower(fn.name)] = l
 			run = l.run
 		default:
 			continue // HTTP triggers are served by the HTTP server

@@ -42,6 +42,10 @@ func httpRoutes(fns []*function) []*function {
 // serveHTTP routes /<routePrefix>/<route> to HTTP-triggered functions. A path that matches a route
 // with another method gets 405; authLevel keys are not checked locally, as with Core Tools.
 func (h *Host) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if name, ok := adminFunction(r.URL.Path); ok {
+		h.serveAdminInvoke(w, r, name)
+		return
+	}
 	rel, ok := h.relativePath(r.URL.Path)
 	if !ok {
 		http.NotFound(w, r)

@@ -156,3 +156,19 @@ func deref(s *string) string {
 	}
 	return *s
 }
+
+// codeSyncStateNotFound is the 400 code of an expired or unknown delta token for directory objects
+// (https://learn.microsoft.com/graph/delta-query-overview); codeResyncRequired is the code some
+// resources give with 410 Gone.
+const (
+	codeSyncStateNotFound = "syncStateNotFound"
+	codeResyncRequired    = "resyncRequired"
+)
+
+// IsResyncRequired reports a delta query whose token the service no longer knows (expired after
+// about seven days, or reset): 400 syncStateNotFound or 410 Gone. The client must start over with a
+// full round.
+func IsResyncRequired(err error) bool {
+	info, ok := Inspect(err)
+	return ok && (info.Status == 410 || strings.EqualFold(info.Code, codeSyncStateNotFound) || strings.EqualFold(info.Code, codeResyncRequired))
+}

@@ -32,6 +32,9 @@ type StackOptions struct {
 	Env map[string]string
 	// SimState, when set, is the simulator's state folder: tenants, settings and CA survive a restart.
 	SimState string
+	// DeltaTokenLifetime, when set, is how long the simulator's delta tokens stay valid (Graph: about
+	// seven days), so that a test can see one expire.
+	DeltaTokenLifetime time.Duration
 	// MeterStorage counts every storage request of the stack (Stack.Meter), for benchmarks.
 	MeterStorage bool
 }
@@ -118,6 +121,9 @@ func (s *Stack) startSimulator(ctx context.Context, o StackOptions) error {
 	if o.SimState != "" {
 		args = append(args, "-state", o.SimState)
 	}
+	if o.DeltaTokenLifetime > 0 {
+		args = append(args, "-delta-token-lifetime", o.DeltaTokenLifetime.String())
+	}
 	cmd := exec.Command(filepath.Join(o.BinDir, "tenantsim"), args...)
 	if err := s.start(cmd, o.Logs); err != nil {
 		return fmt.Errorf("starting tenantsim: %w", err)
@@ -133,6 +139,9 @@ func (s *Stack) startSimulator(ctx context.Context, o StackOptions) error {
 	return nil
 }
 
+// DefaultDeltaSchedule is the DeltaSync timer's schedule (T2T_DELTA_SCHEDULE): every 15 minutes.
+const DefaultDeltaSchedule = "0 */15 * * * *"
+
 // Settings are the handler's app settings on this stack (what local.settings.json holds).
 func (s *Stack) Settings() map[string]string {
 	return map[string]string{
@@ -146,6 +155,7 @@ func (s *Stack) Settings() map[string]string {
 		"T2T_GRAPH_BASE_URL":       s.GraphURL + "/v1.0",
 		"T2T_CA_FILE":              s.CAFile,
 		"T2T_KEYVAULT_URL":         s.VaultURL,
+		"T2T_DELTA_SCHEDULE":       DefaultDeltaSchedule,
 	}
 }
 

@@ -122,10 +122,8 @@ func (r Registry) Start(ctx context.Context, env *Env, p Phase, emit Emit) error
 		return err
 	}
 	emit("progress", env.event(wave.EventPhaseStarted, p.Name()))
-	for i := range parts {
-		s := env.step(wave.OpExport, p.Name())
-		s.Part = i
-		emit("steps", s)
+	for i := range min(parts, wave.ExportWindow) {
+		env.emitExport(p.Name(), i, parts, emit)
 	}
 	env.logf("wave %s: phase %s started with %d export parts", env.Wave, p.Name(), parts)
 	if parts == 0 {
@@ -134,35 +132,50 @@ func (r Registry) Start(ctx context.Context, env *Env, p Phase, emit Emit) error
 	return nil
 }
 
-// Export runs one export part and queues the import of each chunk it wrote.
-func (r Registry) Export(ctx context.Context, env *Env, p Phase, part int, emit Emit) error {
-	if dup, err := duplicate(ctx, env, fmt.Sprintf("%s.export.%05d", p.Name(), part)); err != nil || dup {
-		return err
-	}
-	chunks, err := p.Export(ctx, env, part)
-	if err != nil {
-		return fmt.Errorf("exporting part %d of %s: %w", part, p.Name(), err)
-	}
-	return r.partDone(ctx, env, p.Name(), part, chunks, emit)
-}
-
-func (r Registry) partDone(ctx context.Context, env *Env, phase string, part int, chunks []int, emit Emit) error {
-	for _, c := range chunks {
-		s := env.step(wave.OpImport, phase)
-		s.Chunk = c
+// emitExport queues export part part of a phase of parts parts, if there is such a part.
+func (env *Env) emitExport(phase string, part, parts int, emit Emit) {
+	if part < parts {
+		s := env.step(wave.OpExport, phase)
+		s.Part, s.Parts = part, parts
 		emit("steps", s)
 	}
-	if err := env.Store.PutFact(ctx, env.Wave, env.Version, wave.Fact{Phase: phase, Kind: wave.FactPart, Index: part, Chunks: len(chunks)}); err != nil {
+}
+
+// Export runs one export part and queues the import of each chunk it wrote.
+func (r Registry) Export(ctx context.Context, env *Env, p Phase, step wave.Step, emit Emit) error {
+	if dup, err := duplicate(ctx, env, fmt.Sprintf("%s.export.%05d", p.Name(), step.Part)); err != nil || dup {
+		return err
+	}
+	chunks, err := p.Export(ctx, env, step.Part)
+	if err != nil {
+		return fmt.Errorf("exporting part %d of %s: %w", step.Part, p.Name(), err)
+	}
+	return r.partDone(ctx, env, p.Name(), step, chunks, emit)
+}
+
+// partDone queues the imports of an export part's chunks and records the part; a part without
+// chunks moves the export window on itself.
+func (r Registry) partDone(ctx context.Context, env *Env, phase string, step wave.Step, chunks []int, emit Emit) error {
+	for _, c := range chunks {
+		s := env.step(wave.OpImport, phase)
+		s.Chunk, s.Part, s.Parts = c, step.Part, step.Parts
+		emit("steps", s)
+	}
+	if err := env.Store.PutFact(ctx, env.Wave, env.Version, wave.Fact{Phase: phase, Kind: wave.FactPart, Index: step.Part, Chunks: len(chunks)}); err != nil {
 		return err
 	}
 	if len(chunks) == 0 {
+		env.emitExport(phase, step.Part+wave.ExportWindow, step.Parts, emit)
 		return r.Settle(ctx, env, phase, emit)
 	}
 	return nil
 }
 
-// Import converges one chunk (or plans it, in a dry run) and records it as settled.
-func (r Registry) Import(ctx context.Context, env *Env, p Phase, chunk int, emit Emit) error {
+// Import converges one chunk (or plans it, in a dry run) and records it as settled. Each settled
+// import of an export part queues the part ExportWindow further on: the first to arrive runs it, and
+// the claim turns the others away.
+func (r Registry) Import(ctx context.Context, env *Env, p Phase, step wave.Step, emit Emit) error {
+	chunk := step.Chunk
 	// A settled chunk is done whatever the delivery: its fact (tallies, writes) stays as first written.
 	// Settling again is cheap and idempotent, and brings the phase on when the delivery that wrote the
 	// fact died before its outputs were sent.
@@ -170,6 +183,7 @@ func (r Registry) Import(ctx context.Context, env *Env, p Phase, chunk int, emit
 		if err != nil {
 			return err
 		}
+		env.emitExport(p.Name(), step.Part+wave.ExportWindow, step.Parts, emit)
 		return r.Settle(ctx, env, p.Name(), emit, chunk)
 	}
 	if dup, err := duplicate(ctx, env, fmt.Sprintf("%s.import.%05d", p.Name(), chunk)); err != nil || dup {
@@ -195,6 +209,7 @@ func (r Registry) Import(ctx context.Context, env *Env, p Phase, chunk int, emit
 	if counts.Failed > 0 {
 		logFailed(ctx, env, p.Name(), chunk)
 	}
+	env.emitExport(p.Name(), step.Part+wave.ExportWindow, step.Parts, emit)
 	return r.chunkSettled(ctx, env, p.Name(), chunk, counts, &cost, emit)
 }
 
@@ -288,8 +303,10 @@ func (r Registry) Poison(ctx context.Context, env *Env, p Phase, step wave.Step,
 		if err != nil {
 			return err
 		}
+		env.emitExport(p.Name(), step.Part+wave.ExportWindow, step.Parts, emit)
 		return r.chunkSettled(ctx, env, p.Name(), step.Chunk, counts, nil, emit)
 	case wave.OpExport:
+		env.emitExport(p.Name(), step.Part+wave.ExportWindow, step.Parts, emit)
 		return r.poisonPart(ctx, env, p, step.Part, reason, emit)
 	case wave.OpStart:
 		if err := env.Store.PutFact(ctx, env.Wave, env.Version, wave.Fact{Phase: p.Name(), Kind: wave.FactPlan, Parts: 1}); err != nil {

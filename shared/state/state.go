@@ -38,6 +38,7 @@ const (
 // Store is the state of all waves in one storage account. It is safe for concurrent use.
 type Store struct {
 	waves  *container.Client
+	delta  *container.Client // DeltaContainer (lease.go)
 	ledger *aztables.Client
 	idmap  *aztables.Client
 	chunks *aztables.Client
@@ -73,6 +74,7 @@ func OpenWith(ctx context.Context, c storageconn.Conn, cred azcore.TokenCredenti
 	}
 	s := &Store{
 		waves:  clients.Blob.ServiceClient().NewContainerClient(WavesContainer),
+		delta:  clients.Blob.ServiceClient().NewContainerClient(DeltaContainer),
 		ledger: clients.Table.NewClient(LedgerTable),
 		idmap:  clients.Table.NewClient(IDMapTable),
 		chunks: clients.Table.NewClient(ChunksTable),
@@ -83,8 +85,10 @@ func OpenWith(ctx context.Context, c storageconn.Conn, cred azcore.TokenCredenti
 	if _, ok := ensured.Load(key); ok {
 		return s, nil
 	}
-	if _, err := s.waves.Create(ctx, nil); err != nil && !bloberror.HasCode(err, bloberror.ContainerAlreadyExists) {
-		return nil, fmt.Errorf("creating container %s: %w", WavesContainer, err)
+	for name, c := range map[string]*container.Client{WavesContainer: s.waves, DeltaContainer: s.delta} {
+		if _, err := c.Create(ctx, nil); err != nil && !bloberror.HasCode(err, bloberror.ContainerAlreadyExists) {
+			return nil, fmt.Errorf("creating container %s: %w", name, err)
+		}
 	}
 	for _, t := range []*aztables.Client{s.ledger, s.idmap, s.chunks} {
 		if _, err := t.CreateTable(ctx, nil); err != nil && !isTableExists(err) {

@@ -138,6 +138,9 @@ const (
 	EventChunkSettled  = "chunk.settled"
 	EventPhaseSettled  = "phase.settled"
 	EventWaveCompleted = "wave.completed"
+	// EventDeltaCompleted: a DeltaSync run of a migration ended (Migration, Status, Counts); it names
+	// no wave, and its report is delta/<migration>/latest.json in the delta container.
+	EventDeltaCompleted = "delta.completed"
 )
 
 // EventSchema names the version of the progress queue's message schema, carried in every event's
@@ -148,15 +151,17 @@ const EventSchema = "t2t.progress/v1"
 // Event is a message on the progress queue. Chunk is left out when it is 0 (absent means chunk 0).
 type Event struct {
 	// Schema is EventSchema in every event written (MarshalJSON sets it).
-	Schema  string    `json:"schema"`
-	Kind    string    `json:"kind"`
-	Wave    string    `json:"wave"`
-	Version string    `json:"version"`
-	Phase   string    `json:"phase,omitempty"`
-	Chunk   int       `json:"chunk,omitempty"`
-	Counts  *Counts   `json:"counts,omitempty"`
-	Status  string    `json:"status,omitempty"`
-	Utc     time.Time `json:"utc"`
+	Schema  string `json:"schema"`
+	Kind    string `json:"kind"`
+	Wave    string `json:"wave"`
+	Version string `json:"version"`
+	// Migration names the source→target pair of a delta.completed event.
+	Migration string    `json:"migration,omitempty"`
+	Phase     string    `json:"phase,omitempty"`
+	Chunk     int       `json:"chunk,omitempty"`
+	Counts    *Counts   `json:"counts,omitempty"`
+	Status    string    `json:"status,omitempty"`
+	Utc       time.Time `json:"utc"`
 }
 
 // MarshalJSON writes the event with its schema version, whoever built it.

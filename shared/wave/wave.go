@@ -108,7 +108,16 @@ type Step struct {
 	Phase   string `json:"phase,omitempty"`
 	Part    int    `json:"part,omitempty"`
 	Chunk   int    `json:"chunk,omitempty"`
+	// Parts is the phase's number of export parts, on export and import steps: a settled import (or
+	// an export that queued none) queues the export part ExportWindow further on, when there is one.
+	Parts int `json:"parts,omitempty"`
 }
+
+// ExportWindow is how many export parts of a phase are under way at once: a phase's start queues
+// the first ones, and each part's imports queue the next as they settle. The steps queue then holds
+// tens of messages instead of every chunk of a large wave, and exports keep pace with the writes
+// the imports can make.
+const ExportWindow = 8
 
 // Validate checks a decoded step's shape before any work is done with it; whether its phase exists
 // is the registry's business.
