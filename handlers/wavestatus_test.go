@@ -96,7 +96,7 @@ func TestWaveStatusPageShowsWavesEscaped(t *testing.T) {
 		}
 	}
 	js := invokeHTTP(t, url, "/api/waves", nil, "application/json", nil)
-	if js.Headers["Content-Type"] != "application/json" || js.Body != `{"waves":["w1"]}` {
+	if js.Headers["Content-Type"] != "application/json" || js.Body != `{"delta":null,"waves":["w1"]}` {
 		t.Errorf("JSON list = %v %s", js.Headers, js.Body)
 	}
 	missing := invokeHTTP(t, url, "/api/waves/nope", map[string]string{"format": "html"}, "", map[string]string{"wave": "nope"})
