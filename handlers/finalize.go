@@ -79,6 +79,9 @@ func (a *App) finalize(ctx context.Context, inv *invocation, env *phase.Env) (er
 	if err != nil {
 		return err
 	}
+	if err := a.writeTranslation(ctx, env, m); err != nil {
+		return err
+	}
 	if err := closeManifest(ctx, env.Store, env.Wave, env.Version, rep.Status, rep.Phases, now); err != nil {
 		return err
 	}

@@ -60,6 +60,7 @@ func (a *App) Handler() http.Handler {
 		"WaveStatus":   a.WaveStatus,
 		"StepPoison":   a.StepPoison,
 		"DeltaSync":    a.DeltaSync,
+		"Cutover":      a.Cutover,
 	} {
 		mux.Handle("POST /"+name, a.invoke(name, fn))
 	}

@@ -36,6 +36,9 @@ func (a *App) StepRun(ctx context.Context, inv *invocation) error {
 	if step.Op == wave.OpRollback {
 		return a.rollback(ctx, inv, store, step)
 	}
+	if step.Op == wave.OpCutover {
+		return a.cutoverStep(ctx, inv, store, step)
+	}
 	if current, err := isCurrent(ctx, store, step.Wave, step.Version); err != nil {
 		return err
 	} else if !current {
@@ -105,9 +108,14 @@ func (a *App) env(ctx context.Context, inv *invocation, store *state.Store, step
 		if env.Source, err = a.sourceGraph(); err != nil {
 			return nil, err
 		}
-	case wave.OpImport:
+	case wave.OpImport, wave.OpCutover:
 		if env.Target, err = a.targetGraph(); err != nil {
 			return nil, err
+		}
+		if step.Op == wave.OpCutover { // the cutover's reach-back links source accounts
+			if env.Source, err = a.sourceGraph(); err != nil {
+				return nil, err
+			}
 		}
 		if !step.DryRun {
 			vault, err := a.secretStore()

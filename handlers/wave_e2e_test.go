@@ -830,22 +830,7 @@ func TestDemoDryRunPredictsTheRealRun(t *testing.T) {
 }
 
 // targetWrites is how many writes the simulator counted in the target tenant (all clients).
-func targetWrites(t *testing.T, s *localstack.Stack) int64 {
-	var all []struct {
-		Tenant string `json:"tenant"`
-		Writes int64  `json:"writes"`
-	}
-	if err := json.Unmarshal([]byte(simGet(t, s, "/_sim/counters")), &all); err != nil {
-		t.Fatal(err)
-	}
-	var n int64
-	for _, c := range all {
-		if c.Tenant == s.TargetTenantID {
-			n += c.Writes
-		}
-	}
-	return n
-}
+func targetWrites(t *testing.T, s *localstack.Stack) int64 { return writesIn(t, s, s.TargetTenantID) }
 
 // simGet reads a simulator admin endpoint as text.
 func simGet(t *testing.T, s *localstack.Stack, path string) string {

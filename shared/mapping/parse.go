@@ -14,6 +14,9 @@ import (
 const (
 	ColSource      = "Source"
 	ColDestination = "Destination"
+	// ColImmutableID is optional: the on-premises anchor (base64 of the on-premises objectGUID) the
+	// target cloud user gets as onPremisesImmutableId, so that directory sync soft-matches it later.
+	ColImmutableID = "ImmutableId"
 )
 
 // MaxRows bounds one mapping file; larger migrations are split into waves.
@@ -25,6 +28,8 @@ type Row struct {
 	Line        int    `json:"line"`
 	Source      string `json:"source"`
 	Destination string `json:"destination"`
+	// ImmutableID is the optional ImmutableId column: a base64-encoded GUID (see CheckImmutableID).
+	ImmutableID string `json:"immutableId,omitempty"`
 }
 
 // RowError says why one row (or, with Line 0 or 1, the file) was rejected.
@@ -76,7 +81,7 @@ func Parse(data []byte) ([]Row, []RowError, error) {
 	if !ok {
 		return nil, nil, fmt.Errorf("%w (%s; columns found: %s)", ErrNoHeader, found, quoteAll(header))
 	}
-	src, dst := columnIndex(header, ColSource), columnIndex(header, ColDestination)
+	cols := columns{src: columnIndex(header, ColSource), dst: columnIndex(header, ColDestination), imm: columnIndex(header, ColImmutableID)}
 	var rows []Row
 	var bad []RowError
 	records, blank := 0, 0
@@ -102,7 +107,7 @@ func Parse(data []byte) ([]Row, []RowError, error) {
 			bad = append(bad, RowError{Line: line, Reason: "empty row"})
 			continue
 		}
-		row, errs := readRow(rec, line, src, dst)
+		row, errs := readRow(rec, line, cols)
 		if len(errs) > 0 {
 			bad = append(bad, errs...)
 			continue
@@ -117,20 +122,26 @@ func Parse(data []byte) ([]Row, []RowError, error) {
 	return rows, bad, nil
 }
 
-func readRow(rec []string, line, src, dst int) (Row, []RowError) {
+// columns are the indexes of the columns Parse reads (-1: absent).
+type columns struct{ src, dst, imm int }
+
+func readRow(rec []string, line int, c columns) (Row, []RowError) {
 	get := func(i int) string {
-		if i < len(rec) {
+		if i >= 0 && i < len(rec) {
 			return strings.TrimSpace(rec[i])
 		}
 		return ""
 	}
-	row := Row{Line: line, Source: get(src), Destination: get(dst)}
+	row := Row{Line: line, Source: get(c.src), Destination: get(c.dst), ImmutableID: get(c.imm)}
 	var errs []RowError
 	if reason := CheckUPN(row.Source); reason != "" {
 		errs = append(errs, RowError{Line: line, Column: ColSource, Value: row.Source, Reason: reason})
 	}
 	if reason := CheckUPN(row.Destination); reason != "" {
 		errs = append(errs, RowError{Line: line, Column: ColDestination, Value: row.Destination, Reason: reason})
+	}
+	if reason := CheckImmutableID(row.ImmutableID); reason != "" {
+		errs = append(errs, RowError{Line: line, Column: ColImmutableID, Value: row.ImmutableID, Reason: reason})
 	}
 	return row, errs
 }

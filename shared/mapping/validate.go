@@ -17,6 +17,7 @@ func Validate(rows []Row, verified map[string]bool) ([]Row, []RowError) {
 	firstOfPair := map[string]int{}
 	bySource := map[string][]Row{}
 	byDest := map[string][]Row{}
+	byAnchor := map[string][]Row{}
 	var unique []Row
 	for _, r := range rows {
 		pair := strings.ToLower(r.Source) + "\x00" + strings.ToLower(r.Destination)
@@ -29,12 +30,20 @@ func Validate(rows []Row, verified map[string]bool) ([]Row, []RowError) {
 		unique = append(unique, r)
 		bySource[strings.ToLower(r.Source)] = append(bySource[strings.ToLower(r.Source)], r)
 		byDest[strings.ToLower(r.Destination)] = append(byDest[strings.ToLower(r.Destination)], r)
+		if r.ImmutableID != "" {
+			// Base64 is case-sensitive: the same anchor is the same string.
+			byAnchor[r.ImmutableID] = append(byAnchor[r.ImmutableID], r)
+		}
 	}
 	for _, group := range bySource {
 		bad = append(bad, conflicts(group, ColSource, "the same source is mapped to another destination on row", rejected)...)
 	}
 	for _, group := range byDest {
 		bad = append(bad, conflicts(group, ColDestination, "another source is mapped onto the same destination on row", rejected)...)
+	}
+	for _, group := range byAnchor {
+		// One on-premises account can soft-match one cloud user only.
+		bad = append(bad, conflicts(group, ColImmutableID, "the same ImmutableId is given on row", rejected)...)
 	}
 	var ok []Row
 	for _, r := range unique {
@@ -66,8 +75,11 @@ func conflicts(group []Row, col, reason string, rejected map[int]bool) []RowErro
 			}
 		}
 		value := r.Source
-		if col == ColDestination {
+		switch col {
+		case ColDestination:
 			value = r.Destination
+		case ColImmutableID:
+			value = r.ImmutableID
 		}
 		out = append(out, RowError{Line: r.Line, Column: col, Value: value,
 			Reason: reason + " " + strings.Join(others, ", ")})

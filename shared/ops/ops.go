@@ -44,6 +44,10 @@ type UploadOptions struct {
 	DomainMap map[string]string
 	CAState   string
 	Partner   bool
+	// Mode is wave.ModeCoexistence to invite users as external members until cutover ("": internal).
+	Mode string
+	// CutoverAt is when the wave's cutover is planned (zero: on request only).
+	CutoverAt time.Time
 }
 
 // metadata renders the options as the blob metadata WaveStart reads.
@@ -65,6 +69,10 @@ func (o *UploadOptions) metadata() map[string]*string {
 	set(wave.CAStateMetadataKey, o.CAState)
 	if o.Partner {
 		set(wave.PartnerMetadataKey, "true")
+	}
+	set(wave.ModeMetadataKey, o.Mode)
+	if !o.CutoverAt.IsZero() {
+		set(wave.CutoverMetadataKey, o.CutoverAt.UTC().Format(time.RFC3339))
 	}
 	return meta
 }
@@ -140,8 +148,12 @@ func RetryOn(ctx context.Context, clients *storageconn.Clients, store *state.Sto
 	if ca == wave.CAReportOnly {
 		ca = "reportOnly"
 	}
-	meta := (&UploadOptions{DryRun: m.DryRun, Phases: m.Options.Phases, DomainMap: m.Options.DomainMap, CAState: ca,
-		Partner: m.Options.Partner}).metadata()
+	again := &UploadOptions{DryRun: m.DryRun, Phases: m.Options.Phases, DomainMap: m.Options.DomainMap, CAState: ca,
+		Partner: m.Options.Partner, Mode: m.Options.Mode}
+	if m.Options.CutoverUtc != nil {
+		again.CutoverAt = *m.Options.CutoverUtc
+	}
+	meta := again.metadata()
 	meta[wave.RetryMetadataKey] = &token
 	_, err = bc.Upload(ctx, streaming.NopCloser(bytes.NewReader(data)), &blockblob.UploadOptions{
 		HTTPHeaders: &blob.HTTPHeaders{BlobContentType: &ct},
@@ -291,4 +303,47 @@ func EnqueueOn(ctx context.Context, clients *storageconn.Clients, queue string, 
 		return fmt.Errorf("queuing on %s: %w", queue, err)
 	}
 	return nil
+}
+
+// Cutover asks the function app to cut a finished wave over (a step on the steps queue; the CLI never
+// talks to Graph): each migrated user is converted to an internal member of the target, then its
+// source account is B2B-linked to it. A dry run writes nothing to either tenant and lists what it
+// would do in waves/<wave>/cutover-whatif.csv. It refuses a wave that has not finished a real run. It
+// returns the run's name; the report is waves/<wave>/cutover.json once the run has finished.
+func Cutover(ctx context.Context, connStr string, store *state.Store, waveID string, dryRun bool) (string, error) {
+	clients, err := connClients(connStr)
+	if err != nil {
+		return "", err
+	}
+	return CutoverOn(ctx, clients, store, waveID, dryRun)
+}
+
+// CutoverOn is Cutover on the clients of any storage connection. It wraps state.ErrNotFound when the
+// wave has no manifest.
+func CutoverOn(ctx context.Context, clients *storageconn.Clients, store *state.Store, waveID string, dryRun bool) (string, error) {
+	if err := wave.CheckID(waveID); err != nil {
+		return "", err
+	}
+	var m wave.Manifest
+	if _, err := store.GetJSON(ctx, wave.ManifestPath(waveID), &m); err != nil {
+		return "", fmt.Errorf("reading wave %s: %w", waveID, err)
+	}
+	if err := wave.CheckCutover(&m); err != nil {
+		return "", err
+	}
+	run := wave.NewCutoverRun(time.Now())
+	if err := EnqueueOn(ctx, clients, "steps", wave.Step{Wave: waveID, Version: run, DryRun: dryRun, Op: wave.OpCutover}); err != nil {
+		return "", err
+	}
+	return run, nil
+}
+
+// CutoverReport reads the report of a wave's latest cutover run; it wraps state.ErrNotFound until one
+// has finished. Compare its Run with the name Cutover returned to know whether that run is done.
+func CutoverReport(ctx context.Context, store *state.Store, waveID string) (*wave.CutoverReport, error) {
+	var r wave.CutoverReport
+	if _, err := store.GetJSON(ctx, wave.CutoverReportPath(waveID), &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
 }

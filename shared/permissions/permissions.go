@@ -38,6 +38,7 @@ var catalogue = map[string]string{
 	"RoleManagement.ReadWrite.Directory": "9e3f62cf-ca93-4989-b6ce-bf83c28f9fe8",
 	"User.Read.All":                      "df021288-bdef-4463-88db-98f22de89214",
 	"User.ReadWrite.All":                 "741f803b-c850-494e-b5df-cde7c675a1ca",
+	"User.Invite.All":                    "09850681-111b-4a89-9bed-3f2cae46d706",
 }
 
 // source: export and validation only read the source tenant (DESIGN section 3).
@@ -50,6 +51,9 @@ var source = []string{
 	"RoleManagement.Read.Directory", // custom role definitions export
 	"Domain.Read.All",               // domain checks
 	"Organization.Read.All",         // tenant identity in reports
+	// The one write in the source, and only at cutover: the reach-back B2B-links each source account to
+	// its target identity (POST /invitations with invitedUser, DESIGN section 4, inviteToB2B).
+	"User.Invite.All",
 }
 
 // target: import writes the target tenant; it never needs more than these.

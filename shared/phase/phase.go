@@ -62,6 +62,15 @@ type ManualSteps interface {
 	ManualSteps(env *Env, counts wave.Counts) []string
 }
 
+// Cutover is implemented by phases whose objects change identity at a wave's cutover (users). It
+// converges one chunk of the wave version of (its snapshot and id map): env.Version is the cutover
+// run, under which it ledgers each object's steps (wave.CutoverConvert, wave.CutoverLink), and
+// env has both tenants. In a dry run it records what it would do and writes to neither tenant. Like
+// Import it is a reconcile, and returns an error wrapping ErrRetryLater for passing failures.
+type Cutover interface {
+	Cutover(ctx context.Context, env *Env, of string, chunk int) (wave.Counts, error)
+}
+
 // Key names one object of a chunk, for ledger entries made without its snapshot.
 type Key struct {
 	Key       string

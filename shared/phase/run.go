@@ -109,6 +109,12 @@ func duplicate(ctx context.Context, env *Env, step string) (bool, error) {
 	return len(mine) == 0, nil
 }
 
+// Duplicate is the claim every registry step makes (see duplicate), for steps run outside the
+// registry (a cutover chunk): true means another delivery has the step and this one must do nothing.
+func Duplicate(ctx context.Context, env *Env, step string) (bool, error) {
+	return duplicate(ctx, env, step)
+}
+
 // Start finds a phase's scope and queues its export parts; a phase with nothing to do settles at once.
 func (r Registry) Start(ctx context.Context, env *Env, p Phase, emit Emit) error {
 	if dup, err := duplicate(ctx, env, p.Name()+".start"); err != nil || dup {

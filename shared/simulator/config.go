@@ -67,6 +67,11 @@ type SeedConfig struct {
 	Guests int `json:"guests,omitempty"`
 	// ExternalMembers are B2B users with userType Member (to convert to internal), added to Users.
 	ExternalMembers int `json:"externalMembers,omitempty"`
+	// SyncedUsers and SyncedExternalMembers mark that many of the seeded internal members and external
+	// members (in seed order) as synced from on-premises: onPremisesSyncEnabled true and an
+	// onPremisesImmutableId, which Graph then refuses to change (users_write.go).
+	SyncedUsers           int `json:"syncedUsers,omitempty"`
+	SyncedExternalMembers int `json:"syncedExternalMembers,omitempty"`
 	// Managers gives most seeded users a manager, a shallow org chart.
 	Managers bool `json:"managers,omitempty"`
 	// Groups is the number of groups. DynamicGroups and MailEnabledGroups of them are dynamic and

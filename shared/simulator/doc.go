@@ -92,7 +92,9 @@
 // directory_objects.go (members/owners by $ref and @odata.bind, memberOf, mixed-type directoryObject
 // pages), manager.go, invitations.go (invitations, beta convertExternalToInternalMemberUser, getByIds),
 // changelog.go and delta*.go (users/delta, groups/delta), seed_groups.go (guests, external members,
-// managers, groups; the groups seed-file sections), directory_routes.go. Every user, group and
+// managers, groups, synced users; the groups seed-file sections), directory_routes.go. Users synced
+// from on-premises (onPremisesSyncEnabled, read-only) refuse writes to sync-mastered properties with
+// Graph's message, and convert to internal without a UPN or password (users_write.go, invitations.go). Every user, group and
 // membership write appends to the tenant's change log (logUserLocked, logGroupLocked): a write path
 // that skips it is invisible to delta queries. A collection whose objects can be members (service
 // principals) should call t.removeObjectRefsLocked(id, now) before deleting one.

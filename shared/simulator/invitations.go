@@ -55,21 +55,17 @@ func decodeStrict(raw []byte, v any) *graphError {
 	return nil
 }
 
-// odataTolerant decodes strictly into v after dropping instance annotations such as "@odata.type"
-// (the SDKs send it).
+// odataTolerant decodes strictly into v after dropping instance annotations such as "@odata.type",
+// at any depth (the SDKs send one on every object, nested ones such as invitedUser and
+// passwordProfile included).
 type odataTolerant struct{ v any }
 
 func (o *odataTolerant) UnmarshalJSON(data []byte) error {
-	var m map[string]json.RawMessage
+	var m any
 	if err := json.Unmarshal(data, &m); err != nil {
 		return err
 	}
-	for k := range m {
-		if strings.HasPrefix(k, "@odata.") {
-			delete(m, k)
-		}
-	}
-	clean, _ := json.Marshal(m)
+	clean, _ := json.Marshal(stripAnnotations(m))
 	dec := json.NewDecoder(bytes.NewReader(clean))
 	dec.DisallowUnknownFields()
 	return dec.Decode(o.v)
@@ -292,7 +288,12 @@ func convertExternalToInternal(c *call) *graphError {
 		return errBadRequest("Only external users with userType Member can be converted to internal members.")
 	}
 	next := *cur
-	synced := cur.OnPremisesImmutableID != ""
+	// A synced user's UPN and password are mastered on premises: "not required for on-premises synced
+	// users". Docs are silent on sending them anyway; refusing them is the stricter choice.
+	synced := cur.OnPremisesSyncEnabled
+	if synced && (in.UserPrincipalName != "" || in.PasswordProfile != nil) {
+		return errBadRequest(msgSyncMastered)
+	}
 	if !synced {
 		// "Required for users whose authentication is managed in the cloud" (passwordProfile) and
 		// "required for cloud users" (userPrincipalName).

@@ -131,3 +131,54 @@ func TestGetByIDs(t *testing.T) {
 	resp, body := d.call(http.MethodPost, "/directoryObjects/getByIds", map[string]any{"types": []string{"user"}})
 	expectGraphError(t, resp, body, http.StatusBadRequest, "Request_BadRequest", "")
 }
+
+// TestSyncedUsers: directory sync masters synced users. Graph refuses to change their properties
+// (onPremisesImmutableId included) and onPremisesSyncEnabled is read-only; a synced external member
+// converts to internal without a UPN or password (both are managed on premises), and refuses them.
+func TestSyncedUsers(t *testing.T) {
+	d := newDirEnv(t, func(cfg *simulator.Config) {
+		cfg.Tenants[1].Seed.SyncedUsers, cfg.Tenants[1].Seed.SyncedExternalMembers = 1, 1
+	})
+	list := d.mustCall(http.StatusOK, http.MethodGet, "/users?$select=id,userType,externalUserState,onPremisesSyncEnabled,onPremisesImmutableId&$top=999", nil)
+	var synced, syncedExt, cloud string
+	for _, v := range list["value"].([]any) {
+		u := v.(map[string]any)
+		switch {
+		case u["onPremisesSyncEnabled"] == true && u["externalUserState"] == nil:
+			synced = u["id"].(string)
+		case u["onPremisesSyncEnabled"] == true:
+			syncedExt = u["id"].(string)
+		case u["onPremisesSyncEnabled"] == nil && u["userType"] == "Member" && u["externalUserState"] == nil && cloud == "":
+			cloud = u["id"].(string)
+		}
+		if u["onPremisesSyncEnabled"] == true && u["onPremisesImmutableId"] == nil {
+			t.Errorf("synced user without an immutable id: %v", u)
+		}
+	}
+	if synced == "" || syncedExt == "" || cloud == "" {
+		t.Fatalf("seed: synced %q, synced external %q, cloud %q", synced, syncedExt, cloud)
+	}
+	const msg = "Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration."
+	resp, out := d.call(http.MethodPatch, "/users/"+synced, map[string]any{"onPremisesImmutableId": "5GTWc4YIc0q3RcaU2kXdtA=="})
+	expectGraphError(t, resp, out, http.StatusBadRequest, "Request_BadRequest", msg)
+	resp, out = d.call(http.MethodPatch, "/users/"+synced, map[string]any{"jobTitle": "x"})
+	expectGraphError(t, resp, out, http.StatusBadRequest, "Request_BadRequest", msg)
+	d.mustCall(http.StatusNoContent, http.MethodPatch, "/users/"+synced, map[string]any{"usageLocation": "NL"})
+	resp, out = d.call(http.MethodPatch, "/users/"+cloud, map[string]any{"onPremisesSyncEnabled": true})
+	expectGraphError(t, resp, out, http.StatusBadRequest, "Request_BadRequest", "Property 'onPremisesSyncEnabled' is read-only and cannot be set.")
+	d.mustCall(http.StatusNoContent, http.MethodPatch, "/users/"+cloud, map[string]any{"onPremisesImmutableId": "5GTWc4YIc0q3RcaU2kXdtA=="})
+
+	beta := func(path string, body any) (*http.Response, map[string]any) {
+		return d.do(http.MethodPost, d.graph+"/beta"+path, d.tok, body)
+	}
+	resp, out = beta("/users/"+syncedExt+"/convertExternalToInternalMemberUser", map[string]any{"userPrincipalName": "x@fabrikam.example"})
+	expectGraphError(t, resp, out, http.StatusBadRequest, "Request_BadRequest", msg)
+	resp, out = beta("/users/"+syncedExt+"/convertExternalToInternalMemberUser", map[string]any{})
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("converting a synced external member: %d %v", resp.StatusCode, out)
+	}
+	after := d.mustCall(http.StatusOK, http.MethodGet, "/users/"+syncedExt+"?$select=userType,externalUserState,onPremisesSyncEnabled", nil)
+	if after["userType"] != "Member" || after["externalUserState"] != nil || after["onPremisesSyncEnabled"] != true {
+		t.Errorf("after conversion: %v", after)
+	}
+}

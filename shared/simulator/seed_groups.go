@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 // validateDirectory checks the directory seed counts.
 func (sc *SeedConfig) validateDirectory() error {
 	for name, v := range map[string]int{"guests": sc.Guests, "externalMembers": sc.ExternalMembers, "groups": sc.Groups,
+		"syncedUsers": sc.SyncedUsers, "syncedExternalMembers": sc.SyncedExternalMembers,
 		"dynamicGroups": sc.DynamicGroups, "mailEnabledGroups": sc.MailEnabledGroups, "nestingDepth": sc.NestingDepth} {
 		if v < 0 {
 			return fmt.Errorf("seed.%s is negative", name)
@@ -42,8 +44,33 @@ func (t *Tenant) initDirectoryLocked(tc *TenantConfig, deltaLifetime time.Durati
 	if sc.Managers {
 		seedManagers(t, rng)
 	}
+	seedSynced(t, sc.SyncedUsers, sc.SyncedExternalMembers)
 	for _, g := range seedGroups(tc, t.users.list(), t.defaultDomainLocked()) {
 		t.groups.add(g)
+	}
+}
+
+// seedSynced marks the first internal members and external members as synced from on-premises, with
+// an immutable id derived from the object id (base64 of its bytes, as Entra Connect's objectGUID
+// anchor looks).
+func seedSynced(t *Tenant, internal, external int) {
+	for _, u := range t.users.list() {
+		if u.UserType != "Member" {
+			continue
+		}
+		n := &internal
+		if u.isExternal() {
+			n = &external
+		}
+		if *n == 0 {
+			continue
+		}
+		*n--
+		next := *u
+		next.OnPremisesSyncEnabled = true
+		next.OnPremisesImmutableID = base64.StdEncoding.EncodeToString([]byte(strings.ReplaceAll(u.ID, "-", ""))[:16])
+		t.users.remove(u)
+		t.users.add(&next)
 	}
 }
 

@@ -9,32 +9,34 @@ import (
 // User is a directory user. Field names follow Graph's; the JSON tags are the state file's format
 // (which, unlike every API answer, carries the password hash).
 type User struct {
-	ID                    string     `json:"id"`
-	AccountEnabled        bool       `json:"accountEnabled"`
-	DisplayName           string     `json:"displayName,omitempty"`
-	GivenName             string     `json:"givenName,omitempty"`
-	Surname               string     `json:"surname,omitempty"`
-	UserPrincipalName     string     `json:"userPrincipalName"`
-	Mail                  string     `json:"mail,omitempty"`
-	MailNickname          string     `json:"mailNickname,omitempty"`
-	OtherMails            []string   `json:"otherMails,omitempty"`
-	ProxyAddresses        []string   `json:"proxyAddresses,omitempty"`
-	JobTitle              string     `json:"jobTitle,omitempty"`
-	Department            string     `json:"department,omitempty"`
-	CompanyName           string     `json:"companyName,omitempty"`
-	EmployeeID            string     `json:"employeeId,omitempty"`
-	OfficeLocation        string     `json:"officeLocation,omitempty"`
-	BusinessPhones        []string   `json:"businessPhones,omitempty"`
-	MobilePhone           string     `json:"mobilePhone,omitempty"`
-	PreferredLanguage     string     `json:"preferredLanguage,omitempty"`
-	UsageLocation         string     `json:"usageLocation,omitempty"`
-	City                  string     `json:"city,omitempty"`
-	State                 string     `json:"state,omitempty"`
-	Country               string     `json:"country,omitempty"`
-	StreetAddress         string     `json:"streetAddress,omitempty"`
-	PostalCode            string     `json:"postalCode,omitempty"`
-	UserType              string     `json:"userType,omitempty"`
-	OnPremisesImmutableID string     `json:"onPremisesImmutableId,omitempty"`
+	ID                    string   `json:"id"`
+	AccountEnabled        bool     `json:"accountEnabled"`
+	DisplayName           string   `json:"displayName,omitempty"`
+	GivenName             string   `json:"givenName,omitempty"`
+	Surname               string   `json:"surname,omitempty"`
+	UserPrincipalName     string   `json:"userPrincipalName"`
+	Mail                  string   `json:"mail,omitempty"`
+	MailNickname          string   `json:"mailNickname,omitempty"`
+	OtherMails            []string `json:"otherMails,omitempty"`
+	ProxyAddresses        []string `json:"proxyAddresses,omitempty"`
+	JobTitle              string   `json:"jobTitle,omitempty"`
+	Department            string   `json:"department,omitempty"`
+	CompanyName           string   `json:"companyName,omitempty"`
+	EmployeeID            string   `json:"employeeId,omitempty"`
+	OfficeLocation        string   `json:"officeLocation,omitempty"`
+	BusinessPhones        []string `json:"businessPhones,omitempty"`
+	MobilePhone           string   `json:"mobilePhone,omitempty"`
+	PreferredLanguage     string   `json:"preferredLanguage,omitempty"`
+	UsageLocation         string   `json:"usageLocation,omitempty"`
+	City                  string   `json:"city,omitempty"`
+	State                 string   `json:"state,omitempty"`
+	Country               string   `json:"country,omitempty"`
+	StreetAddress         string   `json:"streetAddress,omitempty"`
+	PostalCode            string   `json:"postalCode,omitempty"`
+	UserType              string   `json:"userType,omitempty"`
+	OnPremisesImmutableID string   `json:"onPremisesImmutableId,omitempty"`
+	// OnPremisesSyncEnabled marks a user directory sync masters (set by seeds only: read-only in Graph).
+	OnPremisesSyncEnabled bool       `json:"onPremisesSyncEnabled,omitempty"`
 	PasswordPolicies      string     `json:"passwordPolicies,omitempty"`
 	CreatedDateTime       time.Time  `json:"createdDateTime"`
 	DeletedDateTime       *time.Time `json:"deletedDateTime,omitempty"`
@@ -96,6 +98,8 @@ var userSchema = newSchema("User", "microsoft.graph.user", []prop[User]{
 	strProp("mobilePhone", func(u *User) string { return u.MobilePhone }, true, filterEqStarts),
 	strProp("officeLocation", func(u *User) string { return u.OfficeLocation }, true, filterEqStarts),
 	strProp("onPremisesImmutableId", func(u *User) string { return u.OnPremisesImmutableID }, false, filterEq),
+	// null for users never synced, as Graph answers (https://learn.microsoft.com/graph/api/resources/user).
+	{name: "onPremisesSyncEnabled", get: func(u *User) any { return nullIfFalse(u.OnPremisesSyncEnabled) }, filter: filterEq},
 	listProp("otherMails", func(u *User) []string { return u.OtherMails }, false),
 	strProp("passwordPolicies", func(u *User) string { return u.PasswordPolicies }, false, filterNone),
 	// passwordProfile is write-only here: reads return null, so no password material ever leaves.
@@ -114,6 +118,13 @@ var userSchema = newSchema("User", "microsoft.graph.user", []prop[User]{
 	{name: "externalUserStateChangeDateTime", get: func(u *User) any { return timeOrZero(u.ExternalUserStateChangeDateTime) }, filter: filterAdvancedOn},
 	{name: "identities", get: func(u *User) any { return identitiesOrEmpty(u.Identities) }},
 })
+
+func nullIfFalse(b bool) any {
+	if !b {
+		return nil
+	}
+	return true
+}
 
 func identitiesOrEmpty(ids []ObjectIdentity) []ObjectIdentity {
 	if ids == nil {

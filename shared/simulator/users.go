@@ -136,6 +136,9 @@ func updateUser(c *call) *graphError {
 	if gerr != nil {
 		return gerr
 	}
+	if cur.OnPremisesSyncEnabled && edit.syncMasteredChange() != "" {
+		return errBadRequest(msgSyncMastered)
+	}
 	next := *cur
 	for _, change := range edit.changes {
 		change(&next)

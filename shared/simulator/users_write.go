@@ -64,7 +64,26 @@ var userSetters = map[string]userSetter{
 	"passwordProfile":       setPasswordProfile,
 }
 
-var userReadOnly = map[string]bool{"id": true, "createdDateTime": true, "deletedDateTime": true, "proxyAddresses": true}
+var userReadOnly = map[string]bool{"id": true, "createdDateTime": true, "deletedDateTime": true, "proxyAddresses": true,
+	"onPremisesSyncEnabled": true}
+
+// cloudMastered are the user properties Graph may change on a synced user; directory sync masters the
+// rest. Docs list no such set; the stricter choice keeps only usageLocation, which has no on-premises
+// source attribute.
+var cloudMastered = map[string]bool{"usageLocation": true}
+
+// msgSyncMastered is Graph's 400 for a write to a property directory sync masters.
+const msgSyncMastered = "Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration."
+
+// syncMasteredChange names a property of the edit that directory sync masters, or "".
+func (e *userEdit) syncMasteredChange() string {
+	for name := range e.set {
+		if !cloudMastered[name] {
+			return name
+		}
+	}
+	return ""
+}
 
 // parseUserBody decodes a POST or PATCH body into validated changes.
 func parseUserBody(body []byte) (*userEdit, *graphError) {

@@ -284,18 +284,19 @@ func factKey(phase, kind string, index int) string {
 	return fmt.Sprintf("%s.%s.%05d", TableKey(phase), kind, index)
 }
 
-// idmapPK spreads a migration's mappings of one type over idmapShards partitions by a hash of the
+// idmapPK spreads a migration's mappings of one type over 4,096 partitions by a hash of the
 // source id. A lookup names one partition either way; spread, no partition holds a whole large
 // migration (Azure serves a partition from one server, and Azurite scans a partition for a row).
 func idmapPK(migration, typ, sourceID string) string {
 	return TableKey(fmt.Sprintf("%s_%s_%s", migration, typ, shard(sourceID)))
 }
 
-// shard is a key's partition suffix among 64: two hex digits of its FNV-1a hash.
+// shard is a key's partition suffix among 4,096: three hex digits of its FNV-1a hash. A 100,000-user
+// migration puts about 25 mappings in a partition.
 func shard(key string) string {
 	h := fnv.New32a()
 	h.Write([]byte(key))
-	return fmt.Sprintf("%02x", h.Sum32()%64)
+	return fmt.Sprintf("%03x", h.Sum32()%4096)
 }
 
 // TableKey escapes a value for use as a PartitionKey or RowKey, which may not hold / \ # ? or control

@@ -38,6 +38,9 @@ type Importer struct {
 	Migration string
 	// MaxAttempts bounds tries of one user against passing failures before it is marked Failed.
 	MaxAttempts int
+	// Coexistence invites users as external members linked to their source identity instead of
+	// creating internal members (wave.ModeCoexistence).
+	Coexistence bool
 }
 
 // createConcurrency is how many creates of one chunk are in flight at once. The transport's write
@@ -222,6 +225,9 @@ func (im *Importer) retryable(e state.LedgerEntry, cause error) bool {
 // true when the account is ours: created now, or by an earlier attempt of this wave (created after
 // the intent was recorded).
 func (im *Importer) createOrMatch(ctx context.Context, waveID string, ex Exported, entry state.LedgerEntry) (string, bool, error) {
+	if im.Coexistence {
+		return im.inviteOrMatch(ctx, ex, entry)
+	}
 	password, err := im.password(ctx, waveID, ex)
 	if err != nil {
 		return "", false, err
@@ -242,7 +248,7 @@ func (im *Importer) createOrMatch(ctx context.Context, waveID string, ex Exporte
 	}
 	existing, err := im.Target.Users().ByUserId(ex.Row.Destination).Get(ctx, &graphusers.UserItemRequestBuilderGetRequestConfiguration{
 		QueryParameters: &graphusers.UserItemRequestBuilderGetQueryParameters{
-			Select: []string{"id", "userPrincipalName", "displayName", "accountEnabled", "createdDateTime"}},
+			Select: []string{"id", "userPrincipalName", "displayName", "accountEnabled", "createdDateTime", "onPremisesSyncEnabled", "onPremisesImmutableId"}},
 	})
 	if graph.IsNotFound(err) {
 		// The UPN is taken but the account is not readable yet: our own create of a moment ago
@@ -262,6 +268,9 @@ func (im *Importer) createOrMatch(ctx context.Context, waveID string, ex Exporte
 	if !ours && existing.GetAccountEnabled() != nil && !*existing.GetAccountEnabled() {
 		return "", false, phase.Permanent{Reason: msgDisabledTarget}
 	}
+	if err := im.SetAnchor(ctx, existing, ex.Row.ImmutableID); err != nil {
+		return "", false, err
+	}
 	return deref(existing.GetId()), ours, nil
 }
 
@@ -279,9 +288,14 @@ const intentSkew = 5 * time.Second
 // file re-running the wave), so that the vault holds the password the account was created with even
 // when that earlier create succeeded unseen.
 func (im *Importer) password(ctx context.Context, waveID string, ex Exported) (string, error) {
-	name := SecretName(waveID, ex.User.ID)
-	if im.Vault != nil {
-		pw, err := im.Vault.Get(ctx, name)
+	return keptPassword(ctx, im.Vault, SecretName(waveID, ex.User.ID))
+}
+
+// keptPassword returns the temporary password kept in vault as secret name, or a new one kept there
+// before it is returned (vault nil: a new one, not kept). The value never leaves this call's result.
+func keptPassword(ctx context.Context, vault SecretStore, name string) (string, error) {
+	if vault != nil {
+		pw, err := vault.Get(ctx, name)
 		if err == nil {
 			return pw, nil
 		}
@@ -293,8 +307,8 @@ func (im *Importer) password(ctx context.Context, waveID string, ex Exported) (s
 	if err != nil {
 		return "", fmt.Errorf("generating a temporary password: %w", err)
 	}
-	if im.Vault != nil {
-		if err := im.Vault.Put(ctx, name, pw); err != nil {
+	if vault != nil {
+		if err := vault.Put(ctx, name, pw); err != nil {
 			return "", fmt.Errorf("keeping the temporary password in Key Vault: %w", err)
 		}
 	}
@@ -338,6 +352,7 @@ func newTargetUser(ex Exported, password string) models.Userable {
 	set(u.SetStreetAddress, src.StreetAddress)
 	set(u.SetPostalCode, src.PostalCode)
 	set(u.SetEmployeeId, src.EmployeeID)
+	set(u.SetOnPremisesImmutableId, ex.Row.ImmutableID) // the hybrid link, when the row has one
 	if len(src.BusinessPhones) > 0 {
 		u.SetBusinessPhones(src.BusinessPhones)
 	}

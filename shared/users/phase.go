@@ -79,7 +79,8 @@ func (Phase) Export(ctx context.Context, env *phase.Env, part int) ([]int, error
 }
 
 func (Phase) importer(env *phase.Env) *Importer {
-	im := &Importer{Target: env.Target, Store: env.Store, Migration: env.Migration, MaxAttempts: env.MaxAttempts}
+	im := &Importer{Target: env.Target, Store: env.Store, Migration: env.Migration, MaxAttempts: env.MaxAttempts,
+		Coexistence: env.Options.Coexistence()}
 	if env.Vault != nil {
 		im.Vault = env.Vault
 	}

@@ -40,6 +40,9 @@ func (im *Importer) Plan(ctx context.Context, snap *Snapshot) (wave.Counts, []st
 		e := state.LedgerEntry{Key: ex.Row.Source, Line: ex.Row.Line, SourceID: ex.User.ID, TargetKey: ex.Row.Destination}
 		setScope(&e, scope)
 		e.Status, e.TargetID, e.LastError = verdict(ex, mapped, existing)
+		if e.Status == wave.ObjWouldCreate && im.Coexistence {
+			e.LastError = "would invite as an external member linked to " + sourceAddress(ex) + " (coexistence)"
+		}
 		entries = append(entries, e)
 		switch e.Status {
 		case wave.ObjWouldCreate:

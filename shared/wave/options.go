@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 )
 
 // Blob metadata keys a mapping file may carry, set by `t2t start` and read by WaveStart (like the
@@ -14,6 +15,18 @@ const (
 	DomainsMetadataKey = "t2tdomains" // old=new pairs, comma-separated: the domain rewrite map
 	CAStateMetadataKey = "t2tcastate" // disabled (default) or reportOnly
 	PartnerMetadataKey = "t2tpartner" // "true": ensure a cross-tenant access partner entry for the source
+	ModeMetadataKey    = "t2tmode"    // internal (default) or coexistence
+	CutoverMetadataKey = "t2tcutover" // RFC 3339 time the wave's cutover is planned for
+)
+
+// User modes a wave may migrate users in.
+const (
+	// ModeInternal creates internal members in the target (the default).
+	ModeInternal = "internal"
+	// ModeCoexistence invites each user into the target as an external member (B2B, userType Member)
+	// linked to the source identity: people keep signing in with their source account until the
+	// wave's cutover converts them to internal members.
+	ModeCoexistence = "coexistence"
 )
 
 // Conditional access states a wave may create policies in. t2t never enables a policy.
@@ -33,6 +46,18 @@ type Options struct {
 	CAState string `json:"caState"`
 	// Partner asks tenantConfig to ensure a cross-tenant access partner entry for the source tenant.
 	Partner bool `json:"partner,omitempty"`
+	// Mode is ModeInternal or ModeCoexistence ("" reads as internal).
+	Mode string `json:"mode,omitempty"`
+	// CutoverUtc is when the wave's cutover is planned, if a time was given; nil: on request only.
+	CutoverUtc *time.Time `json:"cutoverUtc,omitempty"`
+}
+
+// Coexistence reports whether the wave migrates users as external members until cutover.
+func (o Options) Coexistence() bool { return o.Mode == ModeCoexistence }
+
+// CutoverDue reports whether the wave's planned cutover time has come at now.
+func (o Options) CutoverDue(now time.Time) bool {
+	return o.CutoverUtc != nil && !now.Before(*o.CutoverUtc)
 }
 
 // Runs reports whether the options select phase.
@@ -76,6 +101,21 @@ func ParseOptions(meta func(key string) string, defaultDomains string, known []s
 		return o, fmt.Errorf("option %s: %q is not disabled or reportOnly (t2t never enables a policy)", CAStateMetadataKey, v)
 	}
 	o.Partner = strings.EqualFold(strings.TrimSpace(meta(PartnerMetadataKey)), "true")
+	switch v := strings.ToLower(strings.TrimSpace(meta(ModeMetadataKey))); v {
+	case "", ModeInternal:
+	case ModeCoexistence:
+		o.Mode = ModeCoexistence
+	default:
+		return o, fmt.Errorf("option %s: %q is not internal or coexistence", ModeMetadataKey, v)
+	}
+	if v := strings.TrimSpace(meta(CutoverMetadataKey)); v != "" {
+		at, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return o, fmt.Errorf("option %s: %q is not an RFC 3339 time (2026-12-05T22:00:00Z): %w", CutoverMetadataKey, v, err)
+		}
+		at = at.UTC()
+		o.CutoverUtc = &at
+	}
 	return o, nil
 }
 

@@ -30,6 +30,8 @@ const (
 	OpImport   = "import"
 	OpFinalize = "finalize"
 	OpRollback = "rollback"
+	// OpCutover runs a wave's cutover (cutover.go): Version names the cutover run, not a file version.
+	OpCutover = "cutover"
 )
 
 // Wave statuses.
@@ -135,6 +137,10 @@ func (s Step) Validate() error {
 			return fmt.Errorf("finalize step of wave %s has no version", s.Wave)
 		}
 	case OpRollback:
+	case OpCutover:
+		if !strings.HasPrefix(s.Version, cutoverRunPrefix) {
+			return fmt.Errorf("cutover step of wave %s has no cutover run", s.Wave)
+		}
 	default:
 		return fmt.Errorf("step of wave %s: unknown operation %q", s.Wave, s.Op)
 	}

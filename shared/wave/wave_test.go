@@ -176,6 +176,25 @@ func TestParseOptions(t *testing.T) {
 	}
 }
 
+func TestParseOptionsModeAndCutoverTime(t *testing.T) {
+	meta := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	o, err := ParseOptions(meta(map[string]string{ModeMetadataKey: "Coexistence", CutoverMetadataKey: "2026-12-05T23:00:00+01:00"}), "", nil)
+	if err != nil || !o.Coexistence() || o.CutoverUtc == nil || o.CutoverUtc.Format(time.RFC3339) != "2026-12-05T22:00:00Z" {
+		t.Fatalf("options = %+v, %v", o, err)
+	}
+	if o.CutoverDue(time.Date(2026, 12, 5, 21, 59, 59, 0, time.UTC)) || !o.CutoverDue(time.Date(2026, 12, 5, 22, 0, 0, 0, time.UTC)) {
+		t.Errorf("CutoverDue around %v is wrong", o.CutoverUtc)
+	}
+	if o, err := ParseOptions(meta(nil), "", nil); err != nil || o.Coexistence() || o.CutoverUtc != nil || o.CutoverDue(time.Now()) {
+		t.Errorf("defaults = %+v, %v", o, err)
+	}
+	for _, bad := range []map[string]string{{ModeMetadataKey: "hybrid"}, {CutoverMetadataKey: "tomorrow"}, {CutoverMetadataKey: "2026-12-05 22:00"}} {
+		if _, err := ParseOptions(meta(bad), "", nil); err == nil {
+			t.Errorf("ParseOptions(%v) accepted", bad)
+		}
+	}
+}
+
 func TestSummarizeAddsChunkCostsOnce(t *testing.T) {
 	chunk := Fact{Phase: "users", Kind: FactChunk, Index: 3, Writes: 20, Throttled: 2, Retried: 5}
 	other := Fact{Phase: "users", Kind: FactChunk, Index: 4, Writes: 19, Retried: 1}
