@@ -6,7 +6,7 @@ AZURITE := tools/azurite/node_modules/.bin/azurite
 BICEP_PARSER := tools/bicep/node_modules/tree-sitter-bicep/tree-sitter-bicep.wasm
 export GOFLAGS ?= -mod=mod
 
-.PHONY: all tools build test vet fmt-check demo bench bench-rows package clean stack
+.PHONY: all tools chromium build test vet fmt-check demo bench bench-rows package clean stack
 
 all: build
 
@@ -21,7 +21,15 @@ $(BICEP_PARSER): tools/bicep/package.json tools/bicep/package-lock.json
 	cd tools/bicep && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 	@touch $(BICEP_PARSER)
 
-tools: $(AZURITE) $(BICEP_PARSER)
+# Chromium for the browser test (handlers TestOperatorViewsInABrowser), from the system package
+# manager when none is on PATH (or named by T2T_CHROMIUM): the Debian package chromium, with sudo
+# unless root. The test fails, never skips, without it.
+chromium:
+	@if [ -n "$$T2T_CHROMIUM" ] || command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ]; then echo "installing chromium (apt-get)"; apt-get update -qq && apt-get install -y -qq chromium; \
+	else echo "installing chromium (sudo apt-get)"; sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi
+
+tools: $(AZURITE) $(BICEP_PARSER) chromium
 
 build:
 	@mkdir -p $(BIN)

@@ -2,11 +2,11 @@ package handlers
 
 import (
 	"context"
-	"encoding/csv"
 
 	"strconv"
 	"time"
 
+	"t2t/shared/csvout"
 	"t2t/shared/mapping"
 	"t2t/shared/state"
 	"t2t/shared/wave"
@@ -31,10 +31,10 @@ func (a *App) finishCutover(ctx context.Context, inv *invocation, store *state.S
 	r := wave.CutoverReport{Wave: run.Wave, Run: run.Run, Of: run.Of, DryRun: run.DryRun, CompletedUtc: time.Now().UTC(),
 		Steps: map[string]wave.Counts{}, Failed: []wave.CutoverItem{}, Notes: cutoverNotes(run.DryRun)}
 	var whatif *state.Stream
-	var w *csv.Writer
+	var w *csvout.Writer
 	if run.DryRun {
 		whatif = store.OpenStream(ctx, wave.CutoverWhatIfPath(run.Wave), "text/csv")
-		w = csv.NewWriter(whatif)
+		w = csvout.NewWriter(whatif)
 		_ = w.Write([]string{"row", "source", "destination", "step", "action", "reason"})
 	}
 	for _, step := range []string{wave.CutoverConvert, wave.CutoverLink} {
@@ -62,7 +62,7 @@ func (a *App) finishCutover(ctx context.Context, inv *invocation, store *state.S
 }
 
 // add tallies one step's ledger into the report (and a dry run's verdicts into w).
-func addCutoverStep(r *wave.CutoverReport, entries func(func(state.LedgerEntry, error) bool), step string, w *csv.Writer) error {
+func addCutoverStep(r *wave.CutoverReport, entries func(func(state.LedgerEntry, error) bool), step string, w *csvout.Writer) error {
 	var c wave.Counts
 	for e, err := range entries {
 		if err != nil {

@@ -52,11 +52,14 @@ func (a *App) finalize(ctx context.Context, inv *invocation, env *phase.Env) (er
 		}
 	}()
 	now := time.Now().UTC()
-	rep, err := a.streamReport(ctx, env, m, now)
+	rep, shown, err := a.streamReport(ctx, env, m, now)
 	if err != nil {
 		return err
 	}
 	if _, err := env.Store.PutJSON(ctx, wave.ReportPath(env.Wave), rep, state.Cond{}); err != nil {
+		return err
+	}
+	if err := writeReportViews(ctx, env.Store, rep, shown, now); err != nil {
 		return err
 	}
 	read := func(phase string, fn func(state.LedgerEntry) error) error {
@@ -92,7 +95,7 @@ func (a *App) finalize(ctx context.Context, inv *invocation, env *phase.Env) (er
 // streamReport reads every selected phase's ledger once, in registry order, into report.json's
 // tallies and first failures while failures.csv (and a dry run's whatif.csv) stream to storage: the
 // handler's memory does not grow with the wave.
-func (a *App) streamReport(ctx context.Context, env *phase.Env, m *wave.Manifest, now time.Time) (*report.Report, error) {
+func (a *App) streamReport(ctx context.Context, env *phase.Env, m *wave.Manifest, now time.Time) (*report.Report, []report.Listed, error) {
 	failures := env.Store.OpenStream(ctx, wave.FailuresPath(env.Wave), "text/csv")
 	var whatif *state.Stream
 	var whatifW io.Writer
@@ -100,12 +103,12 @@ func (a *App) streamReport(ctx context.Context, env *phase.Env, m *wave.Manifest
 		whatif = env.Store.OpenStream(ctx, wave.WhatIfPath(env.Wave), "text/csv")
 		whatifW = whatif
 	}
-	abort := func(err error) (*report.Report, error) {
+	abort := func(err error) (*report.Report, []report.Listed, error) {
 		failures.Abort(err)
 		if whatif != nil {
 			whatif.Abort(err)
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	b := report.NewBuilder(m, now, failures, whatifW)
 	for _, p := range a.Phases {
@@ -130,22 +133,40 @@ func (a *App) streamReport(ctx context.Context, env *phase.Env, m *wave.Manifest
 		return abort(err)
 	}
 	if err := failures.Close(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if whatif != nil {
 		if err := whatif.Close(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	facts, err := env.Store.Summary(ctx, env.Wave, env.Version)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	rep.Writes = map[string]int{}
+	rep.Writes, rep.Times = map[string]int{}, map[string]report.Span{}
 	for name, p := range wave.Summarize(facts) {
 		rep.Writes[name] = p.Writes
+		if !p.FirstUtc.IsZero() {
+			rep.Times[name] = report.Span{StartedUtc: p.FirstUtc, SettledUtc: p.LastUtc}
+		}
 	}
-	return rep, nil
+	return rep, b.Shown(), nil
+}
+
+// writeReportViews writes report.html (for a person: bars, timings, the first report.MaxShown
+// failures, manual steps) and report.csv (per-phase counts) next to report.json. Both are small
+// whatever the wave's size: the failures table is capped and points to failures.csv.
+func writeReportViews(ctx context.Context, store *state.Store, rep *report.Report, shown []report.Listed, now time.Time) error {
+	err := store.PutStream(ctx, wave.ReportHTMLPath(rep.Wave), "text/html; charset=utf-8", func(w io.Writer) error {
+		return report.WriteHTML(w, rep, shown, now)
+	})
+	if err != nil {
+		return err
+	}
+	return store.PutStream(ctx, wave.ReportCSVPath(rep.Wave), "text/csv", func(w io.Writer) error {
+		return report.WriteCSV(w, rep)
+	})
 }
 
 // closeManifest sets the wave's final status and each phase's, unless a newer file took the wave over.

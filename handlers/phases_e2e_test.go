@@ -655,17 +655,20 @@ func assertStepRecords(t *testing.T, s *localstack.Stack) {
 	for _, f := range logfields.Fields {
 		declared[f.Name] = true
 	}
-	key := regexp.MustCompile(`(?:^| )([A-Za-z_][A-Za-z0-9_.]*)=("(?:[^"\\]|\\.)*"|\S*)`)
 	phases := map[string]bool{}
 	for _, line := range strings.Split(string(data), "\n") {
-		if !strings.Contains(line, "msg="+logfields.MsgStep+" ") {
+		i := strings.Index(line, "{")
+		if i < 0 || !strings.Contains(line, `"msg":"`+logfields.MsgStep+`"`) {
 			continue
 		}
-		fields := map[string]string{}
-		for _, m := range key.FindAllStringSubmatch(line[strings.Index(line, "time="):], -1) {
-			fields[m[1]] = m[2]
-			if !declared[m[1]] {
-				t.Errorf("step record field %q is not declared in shared/logfields: %s", m[1], line)
+		fields := map[string]any{}
+		if err := json.Unmarshal([]byte(line[i:]), &fields); err != nil {
+			t.Errorf("step record is not JSON: %s", line)
+			continue
+		}
+		for k := range fields {
+			if !declared[k] {
+				t.Errorf("step record field %q is not declared in shared/logfields: %s", k, line)
 			}
 		}
 		for _, f := range logfields.StepFields {
@@ -673,7 +676,7 @@ func assertStepRecords(t *testing.T, s *localstack.Stack) {
 				t.Errorf("step record lacks %q: %s", f, line)
 			}
 		}
-		phases[fields[logfields.Phase]] = true
+		phases[fmt.Sprint(fields[logfields.Phase])] = true
 	}
 	for _, p := range []string{"tenantConfig", "namedLocations", "customRoles", "users", "groups", "groupMembership",
 		"applications", "servicePrincipals", "conditionalAccess"} {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"t2t/shared/logfields"
 	"t2t/shared/state"
 	"t2t/shared/wave"
 )
@@ -30,6 +31,10 @@ func (a *App) ProgressSink(ctx context.Context, inv *invocation) error {
 	if err := wave.CheckID(ev.Wave); err != nil {
 		inv.logf("dropping a progress event: %v", err)
 		return nil
+	}
+	inv.with(logfields.Wave, ev.Wave)
+	if ev.Phase != "" {
+		inv.with(logfields.Phase, ev.Phase)
 	}
 	store, err := a.storeFor(ctx)
 	if err != nil {

@@ -11,22 +11,33 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"t2t/shared/funcproto"
+	"t2t/shared/logfields"
 )
 
 // invocation collects what one function run returns to the host.
 type invocation struct {
 	req     *funcproto.InvokeRequest
 	outputs map[string]any
-	logs    []string
 	ret     any
+	// log writes the run's records to the process's log and into logs (the response's Logs); plain is
+	// log without the attributes added by with, for records that name wave, phase and chunk themselves.
+	log   *slog.Logger
+	plain *slog.Logger
+	mu    sync.Mutex
+	logs  []string
 }
 
+// logf logs a free-text record of the run (see invocationLogger).
 func (inv *invocation) logf(format string, args ...any) {
-	inv.logs = append(inv.logs, fmt.Sprintf(format, args...))
+	inv.log.Info(fmt.Sprintf(format, args...))
 }
+
+// with adds attributes (wave, phase, chunk...) to every later record of the run.
+func (inv *invocation) with(args ...any) { inv.log = inv.log.With(args...) }
 
 // output appends values to a queue output binding (one message each).
 func (inv *invocation) output(binding string, values ...any) {
@@ -62,31 +73,33 @@ func (a *App) invoke(name string, fn function) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		started := time.Now()
 		body, err := io.ReadAll(io.LimitReader(r.Body, 256<<20))
-		inv := &invocation{req: &funcproto.InvokeRequest{}, outputs: map[string]any{}}
+		inv := &invocation{req: &funcproto.InvokeRequest{}, outputs: map[string]any{}, logs: []string{}}
+		inv.log = invocationLogger(a.Log, inv, name, invocationID(r))
+		inv.plain = inv.log
 		if err == nil {
 			err = json.Unmarshal(body, inv.req)
 		}
 		if err == nil {
 			err = fn(r.Context(), inv)
 		}
-		resp := funcproto.InvokeResponse{Outputs: inv.outputs, Logs: inv.logs, ReturnValue: inv.ret}
 		status := http.StatusOK
 		if err != nil {
 			status = http.StatusInternalServerError
-			resp.Outputs = nil // outputs of a failed run are never applied
-			resp.Logs = append(resp.Logs, name+" failed: "+err.Error())
-			a.Log.Error("invocation failed", "function", name, "err", err)
+			// The host drops the Logs of a failed run (it reads them only from a 2xx answer), so this
+			// record reaches the portal through the process's log; it is in Logs too for local tools.
+			inv.log.Error(logfields.MsgInvocationFailed, logfields.Err, err.Error())
 		}
-		a.Log.Info("invocation", "function", name, "status", status, "ms", time.Since(started).Milliseconds())
+		inv.log.Info(logfields.MsgInvocation, logfields.Status, status, logfields.DurationMs, time.Since(started).Milliseconds())
+		inv.mu.Lock()
+		resp := funcproto.InvokeResponse{Outputs: inv.outputs, Logs: inv.logs, ReturnValue: inv.ret}
+		inv.mu.Unlock()
+		if err != nil {
+			resp.Outputs = nil // outputs of a failed run are never applied
+		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(status)
 		_ = json.NewEncoder(w).Encode(resp)
 	})
-}
-
-// newLogger logs as text to stderr: the host forwards it to Application Insights.
-func newLogger(w io.Writer) *slog.Logger {
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
 
 // blobMetadata reads one key of the trigger blob's metadata (the Metadata object in the invocation

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sync"
 
+	"t2t/shared/logfields"
 	"t2t/shared/phase"
 	"t2t/shared/state"
 	"t2t/shared/wave"
@@ -27,6 +28,7 @@ func (a *App) StepRun(ctx context.Context, inv *invocation) error {
 		inv.logf("dropping step: %v", err)
 		return nil
 	}
+	inv.with(stepAttrs(step)...)
 	store, err := a.storeFor(ctx)
 	if err != nil {
 		return err
@@ -88,7 +90,7 @@ func (a *App) decodeStep(inv *invocation) (wave.Step, error) {
 func (a *App) env(ctx context.Context, inv *invocation, store *state.Store, step wave.Step) (*phase.Env, error) {
 	dequeued, _ := inv.req.MetaInt("DequeueCount")
 	env := &phase.Env{Store: store, Redelivered: dequeued > 1, Owner: deliveryID(), Migration: a.Settings.MigrationID, ClientID: a.Settings.Graph.ClientID, Wave: step.Wave, Version: step.Version,
-		DryRun: step.DryRun, MaxAttempts: maxObjectAttempts, Logf: inv.logf, Log: a.Log}
+		DryRun: step.DryRun, MaxAttempts: maxObjectAttempts, Logf: inv.logf, Log: inv.plain}
 	var once sync.Once
 	var m wave.Manifest
 	var merr error
@@ -130,6 +132,18 @@ func (a *App) env(ctx context.Context, inv *invocation, store *state.Store, step
 		}
 	}
 	return env, nil
+}
+
+// stepAttrs are the log attributes of a step's records: its wave, and its phase and chunk if any.
+func stepAttrs(step wave.Step) []any {
+	attrs := []any{logfields.Wave, step.Wave}
+	if step.Phase != "" {
+		attrs = append(attrs, logfields.Phase, step.Phase)
+	}
+	if step.Op == wave.OpImport || step.Op == wave.OpRollback && step.Phase != "" {
+		attrs = append(attrs, logfields.Chunk, step.Chunk)
+	}
+	return attrs
 }
 
 // deliveryID is a random id of one delivery of a step, for claiming it.

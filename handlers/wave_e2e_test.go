@@ -8,6 +8,7 @@ package handlers_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -21,8 +22,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azqueue"
 
 	"t2t/shared/graph"
 	"t2t/shared/keyvault"
@@ -436,9 +439,9 @@ func assertMigrationState(ctx context.Context, t *testing.T, store *state.Store,
 }
 
 // assertSecretsKeptOnlyInVault checks that every created user's temporary password is in Key Vault,
-// and that neither those passwords nor the app's client secret appear in any blob, table entity or
-// log line.
-func assertSecretsKeptOnlyInVault(ctx context.Context, t *testing.T, s *localstack.Stack, store *state.Store, created int) {
+// and that neither those passwords nor the app's client secret appear in any blob, table entity,
+// queue message, log line (the handler's stderr and the Logs arrays the host printed) or extra text.
+func assertSecretsKeptOnlyInVault(ctx context.Context, t *testing.T, s *localstack.Stack, store *state.Store, created int, extra ...map[string]string) {
 	settings := s.Settings()
 	gc := graph.Config{AuthorityHost: settings["T2T_AUTHORITY_HOST"], ClientID: settings["T2T_CLIENT_ID"],
 		ClientSecret: settings["T2T_CLIENT_SECRET"], CAFile: s.CAFile}
@@ -470,6 +473,11 @@ func assertSecretsKeptOnlyInVault(ctx context.Context, t *testing.T, s *localsta
 		t.Fatalf("reading the stack log: %v", err)
 	}
 	haystacks["the stack log"] = string(logText)
+	for _, e := range extra {
+		for k, v := range e {
+			haystacks[k] = v
+		}
+	}
 	for _, sec := range secrets {
 		if sec == "" {
 			continue
@@ -528,6 +536,31 @@ func storageText(ctx context.Context, t *testing.T, conn string) map[string]stri
 			}
 		}
 		out["table "+table] = all.String()
+	}
+	qs, err := azqueue.NewServiceClientFromConnectionString(conn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p := qs.NewListQueuesPager(nil); p.More(); {
+		resp, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range resp.Queues {
+			msgs, err := qs.NewQueueClient(*q.Name).PeekMessages(ctx, &azqueue.PeekMessagesOptions{NumberOfMessages: to.Ptr(int32(32))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var all strings.Builder
+			for _, m := range msgs.Messages {
+				text := *m.MessageText
+				if raw, err := base64.StdEncoding.DecodeString(text); err == nil {
+					text = string(raw)
+				}
+				all.WriteString(text + "\n")
+			}
+			out["queue "+*q.Name] = all.String()
+		}
 	}
 	return out
 }

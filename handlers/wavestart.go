@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"t2t/shared/graph"
+	"t2t/shared/logfields"
 	"t2t/shared/mapping"
 	"t2t/shared/state"
 	"t2t/shared/wave"
@@ -33,6 +34,7 @@ func (a *App) WaveStart(ctx context.Context, inv *invocation) error {
 		inv.logf("ignoring %s: %v", name, err)
 		return nil // a name no retry will fix; nothing to record it under
 	}
+	inv.with(logfields.Wave, waveID)
 	store, err := a.storeFor(ctx)
 	if err != nil {
 		return err

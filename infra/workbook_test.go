@@ -11,13 +11,15 @@ import (
 )
 
 var (
-	parseKVRE   = regexp.MustCompile(`parse-kv\s+(\w+)\s+as\s*\(([^)]*)\)`)
+	recordRE    = regexp.MustCompile(`\|\s*extend\s+r\s*=\s*parse_json\(message\)`)
+	fieldRE     = regexp.MustCompile(`\br\.([A-Za-z_][A-Za-z0-9_]*)`)
 	msgFilterRE = regexp.MustCompile(`\bmsg\s*(==|in)\s*\(?\s*("[^"]*"(?:\s*,\s*"[^"]*")*)`)
 	quotedRE    = regexp.MustCompile(`"([^"]*)"`)
 )
 
-// TestWorkbookQueriesUseLogFields: every workbook query reads handler records only through parse-kv
-// of the trace message, naming only fields of shared/logfields and filtering only on its messages;
+// TestWorkbookQueriesUseLogFields: every workbook query reads handler records (JSON) only as
+// r = parse_json(message), naming only fields of shared/logfields (r.<field>) and filtering only on
+// its messages;
 // the workbook charts waves, phases, failures and throttling; monitoring.bicep fills in its
 // Application Insights resource.
 func TestWorkbookQueriesUseLogFields(t *testing.T) {
@@ -53,19 +55,12 @@ func TestWorkbookQueriesUseLogFields(t *testing.T) {
 		}
 		panels[it.Name] = true
 		q := it.Content.Query
-		kv := parseKVRE.FindAllStringSubmatch(q, -1)
-		if len(kv) == 0 {
-			t.Errorf("panel %s does not read the handler's records with parse-kv", it.Name)
+		if !recordRE.MatchString(q) {
+			t.Errorf("panel %s does not read the handler's records with | extend r = parse_json(message)", it.Name)
 		}
-		for _, m := range kv {
-			if m[1] != "message" {
-				t.Errorf("panel %s: parse-kv of %q; the handler's records are in message", it.Name, m[1])
-			}
-			for _, col := range strings.Split(m[2], ",") {
-				name, _, _ := strings.Cut(strings.TrimSpace(col), ":")
-				if !declared[name] {
-					t.Errorf("panel %s names log field %q, which shared/logfields does not declare", it.Name, name)
-				}
+		for _, m := range fieldRE.FindAllStringSubmatch(q, -1) {
+			if !declared[m[1]] {
+				t.Errorf("panel %s names log field %q, which shared/logfields does not declare", it.Name, m[1])
 			}
 		}
 		for _, m := range msgFilterRE.FindAllStringSubmatch(q, -1) {
@@ -75,9 +70,9 @@ func TestWorkbookQueriesUseLogFields(t *testing.T) {
 				}
 			}
 		}
-		for _, forbidden := range []string{"extract(", "customDimensions", "parse_json(message"} {
+		for _, forbidden := range []string{"extract(", "customDimensions", "parse-kv"} {
 			if strings.Contains(q, forbidden) {
-				t.Errorf("panel %s uses %s: read fields with parse-kv so this test can check them", it.Name, forbidden)
+				t.Errorf("panel %s uses %s: read fields as r.<field> of parse_json(message) so this test can check them", it.Name, forbidden)
 			}
 		}
 	}

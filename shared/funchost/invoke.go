@@ -15,6 +15,12 @@ import (
 	"t2t/shared/funcproto"
 )
 
+// InvocationIDHeader names the invocation in every request to the handler, as the real host does.
+const InvocationIDHeader = "X-Azure-Functions-InvocationId"
+
+// HostVersion is the Functions host version the local host reports in its request headers.
+const HostVersion = "4.1037.0"
+
 // maxResponseBytes bounds what is read from the handler for one invocation.
 const maxResponseBytes = 100 << 20
 
@@ -61,7 +67,7 @@ func (r *invokeResult) output(name string) json.RawMessage {
 func (h *Host) invoke(ctx context.Context, inv *invocation) (*invokeResult, error) {
 	id, start := newGUID(), time.Now()
 	h.log.fnf(inv.fn.name, "Executing 'Functions.%s' (Reason='%s', Id=%s)", inv.fn.name, inv.reason, id)
-	res, err := h.call(ctx, inv)
+	res, err := h.call(ctx, inv, id)
 	if err == nil {
 		err = h.applyOutputs(ctx, inv, res)
 	}
@@ -75,7 +81,9 @@ func (h *Host) invoke(ctx context.Context, inv *invocation) (*invokeResult, erro
 }
 
 // call POSTs {"Data","Metadata"} to http://127.0.0.1:<port>/<FunctionName> and reads the answer.
-func (h *Host) call(ctx context.Context, inv *invocation) (*invokeResult, error) {
+// The request carries the real host's headers: the invocation id (the Id of the Executing line),
+// the host version and its User-Agent (azure-functions-host DefaultHttpWorkerService.AddHeaders).
+func (h *Host) call(ctx context.Context, inv *invocation, id string) (*invokeResult, error) {
 	timeout := h.app.host.functionTimeout
 	if timeout > 0 {
 		var cancel context.CancelFunc
@@ -100,6 +108,9 @@ func (h *Host) call(ctx context.Context, inv *invocation) (*invokeResult, error)
 		return nil, fmt.Errorf("building the invocation request: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(InvocationIDHeader, id)
+	req.Header.Set("X-Azure-Functions-HostVersion", HostVersion)
+	req.Header.Set("User-Agent", "Azure-Functions-Host/"+HostVersion)
 	resp, err := h.client.Do(req)
 	if err != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
@@ -111,26 +122,28 @@ func (h *Host) call(ctx context.Context, inv *invocation) (*invokeResult, error)
 	return h.readAnswer(inv.fn.name, resp)
 }
 
-// readAnswer reads the handler's response: its Logs are printed whatever the status; a non-2xx status
-// fails the invocation.
+// readAnswer reads the handler's response. A non-2xx status fails the invocation and, as in the real
+// host, its Logs are not logged: the host checks the status before it reads the body
+// (DefaultHttpWorkerService.ProcessDefaultInvocationRequest calls EnsureSuccessStatusCode first), so
+// a failed run is seen through the handler's own stderr. Each entry of a successful run's Logs is
+// logged under the function, one line per entry (the real host: one Information trace per entry,
+// scoped to the invocation).
 func (h *Host) readAnswer(fn string, resp *http.Response) (*invokeResult, error) {
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
 	if err != nil {
 		return nil, fmt.Errorf("reading the handler's answer: %w", err)
 	}
-	var res invokeResult
-	var parseErr error
-	if len(bytes.TrimSpace(raw)) > 0 {
-		parseErr = json.Unmarshal(raw, &res)
-	}
-	for _, l := range res.Logs {
-		h.log.fnf(fn, "%s", l)
-	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil, fmt.Errorf("the handler answered %s: %s", resp.Status, snippet(raw))
 	}
-	if parseErr != nil {
-		return nil, fmt.Errorf("the handler's answer is not an invocation response: %w", parseErr)
+	var res invokeResult
+	if len(bytes.TrimSpace(raw)) > 0 {
+		if err := json.Unmarshal(raw, &res); err != nil {
+			return nil, fmt.Errorf("the handler's answer is not an invocation response: %w", err)
+		}
+	}
+	for _, l := range res.Logs {
+		h.log.fnf(fn, "%s", l)
 	}
 	return &res, nil
 }

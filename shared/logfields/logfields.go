@@ -1,7 +1,8 @@
 // Package logfields names the structured log records and fields of the custom handler. The handler
-// logs with log/slog as key=value text on stderr; the Functions host forwards that output to
-// Application Insights (traces), where the Azure Monitor workbook (infra/workbook.json) parses the
-// pairs with KQL parse-kv. The workbook may name only fields listed here (an infra contract test
+// logs with log/slog as JSON, one record per line, on stderr, and copies each record of an
+// invocation into the invocation response's Logs, which the Functions host logs under that
+// invocation (the portal's invocation log, Application Insights traces); the Azure Monitor workbook
+// (infra/workbook.json) reads the records with KQL parse_json(message). The workbook may name only fields listed here (an infra contract test
 // checks it), and a handlers test checks that the handler's records use only these names, so
 // renaming a field is one change here plus the workbook.
 //
@@ -14,6 +15,8 @@ const (
 	MsgInvocation = "invocation"
 	// MsgInvocationFailed precedes MsgInvocation for a failed run: Function, Err.
 	MsgInvocationFailed = "invocation failed"
+	// MsgObjectFailed is one object marked Failed in a chunk: Wave, Phase, Chunk, Key, Err (the reason).
+	MsgObjectFailed = "object failed"
 	// MsgStep is one settled import chunk of a wave: Wave, Phase, Chunk, the counts, Writes,
 	// Throttled, DryRun.
 	MsgStep = "step"
@@ -29,6 +32,10 @@ const (
 	DurationMs = "ms"       // invocation duration in milliseconds
 	Err        = "err"      // error text of a failed run (never a secret: DESIGN section 9)
 	Port       = "port"     // the handler's listen port, logged once at start
+	// InvocationID is the Functions host's id of the invocation (header X-Azure-Functions-InvocationId),
+	// on every record of a run: the id the portal shows for it.
+	InvocationID = "invocationId"
+	Key          = "key" // the object's key (source UPN or id) in a record about one object
 
 	Wave      = "wave"      // wave id
 	Phase     = "phase"     // phase name, e.g. users, groups, groupMembership
@@ -53,14 +60,14 @@ type Field struct {
 // Fields lists every field the workbook may query.
 var Fields = []Field{
 	{Time, true}, {Level, true}, {Msg, true},
-	{Function, true}, {Status, true}, {DurationMs, true}, {Err, true}, {Port, true},
+	{Function, true}, {Status, true}, {DurationMs, true}, {Err, true}, {Port, true}, {InvocationID, true}, {Key, true},
 	{Wave, true}, {Phase, true}, {Chunk, true},
 	{Created, true}, {Matched, true}, {Skipped, true}, {Pending, true}, {Failed, true},
 	{Writes, true}, {Throttled, true}, {DryRun, true},
 }
 
 // Messages lists every record message the workbook may filter on, with whether it is emitted today.
-var Messages = map[string]bool{MsgInvocation: true, MsgInvocationFailed: true, MsgStep: true}
+var Messages = map[string]bool{MsgInvocation: true, MsgInvocationFailed: true, MsgStep: true, MsgObjectFailed: true}
 
 // StepFields are the fields of the per-step record (MsgStep), written when an import chunk settles.
 var StepFields = []string{Wave, Phase, Chunk, Created, Matched, Skipped, Pending, Failed, Writes, Throttled, DryRun}

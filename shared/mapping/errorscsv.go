@@ -3,12 +3,12 @@ package mapping
 import (
 	"bytes"
 	"cmp"
-	"encoding/csv"
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 	"unicode/utf8"
+
+	"t2t/shared/csvout"
 )
 
 // MaxValueChars bounds a value copied into errors.csv; a longer one is cut there and its length noted,
@@ -18,17 +18,17 @@ const MaxValueChars = 256
 // ErrorsCSV renders rejected rows as errors.csv (row, column, value, reason), sorted by row and then
 // column (the row as a whole first, then Source, then Destination) whatever order errs is in; errs
 // itself is not reordered. Values longer than MaxValueChars are truncated (see Truncate), and values
-// that a spreadsheet would run as a formula are defused (see Defuse).
+// that a spreadsheet would run as a formula are defused (csvout, every cell).
 func ErrorsCSV(errs []RowError) []byte {
 	sorted := slices.Clone(errs)
 	slices.SortStableFunc(sorted, func(a, b RowError) int {
 		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(columnOrder(a.Column), columnOrder(b.Column)))
 	})
 	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
+	w := csvout.NewWriter(&buf)
 	_ = w.Write([]string{"row", "column", "value", "reason"})
 	for _, e := range sorted {
-		_ = w.Write([]string{strconv.Itoa(e.Line), e.Column, Defuse(Truncate(e.Value, MaxValueChars)), e.Reason})
+		_ = w.Write([]string{strconv.Itoa(e.Line), e.Column, Truncate(e.Value, MaxValueChars), e.Reason})
 	}
 	w.Flush()
 	return buf.Bytes()
@@ -63,11 +63,7 @@ func Truncate(v string, limit int) string {
 	return fmt.Sprintf("%s… (%d characters)", v[:cut], n)
 }
 
-// Defuse prefixes with a quote a CSV value that a spreadsheet would run as a formula: one starting with
-// =, +, -, @, tab or carriage return (https://owasp.org/www-community/attacks/CSV_Injection).
-func Defuse(v string) string {
-	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
-		return "'" + v
-	}
-	return v
-}
+// Defuse prefixes with a quote a CSV value that a spreadsheet would run as a formula; it is
+// csvout.Defuse, kept for callers of this package. New writers use csvout.NewWriter, which defuses
+// every cell.
+func Defuse(v string) string { return csvout.Defuse(v) }

@@ -212,8 +212,29 @@ func (r Registry) Import(ctx context.Context, env *Env, p Phase, step wave.Step,
 			logfields.Pending, counts.Pending, logfields.Failed, counts.Failed, logfields.Writes, cost.Writes.Load(),
 			logfields.Throttled, cost.Throttled.Load(), logfields.DryRun, env.DryRun)
 	}
+	if counts.Failed > 0 {
+		logFailed(ctx, env, p.Name(), chunk)
+	}
 	env.emitExport(p.Name(), step.Part+wave.ExportWindow, step.Parts, emit)
 	return r.chunkSettled(ctx, env, p.Name(), chunk, counts, &cost, emit)
+}
+
+// logFailed writes one record per failed object of a settled chunk (logfields.MsgObjectFailed with
+// its key and reason), whatever way the phase keeps its ledger: one query, and only for chunks with
+// failures. Best effort: the ledger, not the log, is the record of a failure.
+func logFailed(ctx context.Context, env *Env, phase string, chunk int) {
+	if env.Log == nil {
+		return
+	}
+	for e, err := range env.Store.ChunkLedger(ctx, env.Scope(phase, chunk)) {
+		if err != nil {
+			return
+		}
+		if e.Status == wave.ObjFailed {
+			env.Log.Warn(logfields.MsgObjectFailed, logfields.Wave, env.Wave, logfields.Phase, phase,
+				logfields.Chunk, chunk, logfields.Key, e.Key, logfields.Err, e.LastError)
+		}
+	}
 }
 
 func (r Registry) chunkSettled(ctx context.Context, env *Env, phase string, chunk int, counts wave.Counts, cost *graph.Counters, emit Emit) error {

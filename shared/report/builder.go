@@ -1,13 +1,12 @@
 package report
 
 import (
-	"encoding/csv"
 	"io"
 	"slices"
 	"strconv"
 	"time"
 
-	"t2t/shared/mapping"
+	"t2t/shared/csvout"
 	"t2t/shared/state"
 	"t2t/shared/wave"
 )
@@ -22,11 +21,12 @@ const MaxListed = 100
 // and, in a dry run, every verdict to whatif.csv.
 type Builder struct {
 	r        *Report
-	failures *csv.Writer
-	whatif   *csv.Writer
+	failures *csvout.Writer
+	whatif   *csvout.Writer
 	phase    string
 	counts   wave.Counts
 	chunk    []state.LedgerEntry // the current ledger partition, written sorted by row
+	shown    []Listed            // the first MaxShown failures and pending objects, for report.html
 	err      error
 }
 
@@ -40,16 +40,16 @@ func NewBuilder(m *wave.Manifest, now time.Time, failures, whatif io.Writer) *Bu
 		Files: Files{Manifest: wave.ManifestPath(m.Wave), Errors: wave.ErrorsPath(m.Wave), MigrationState: wave.StatePath(m.Wave),
 			Failures: wave.FailuresPath(m.Wave)},
 	}}
-	b.failures = csv.NewWriter(failures)
+	b.failures = csvout.NewWriter(failures)
 	b.write(b.failures, []string{"phase", "row", "source", "name", "destination", "status", "reason", "attempts"})
 	if whatif != nil && m.DryRun {
-		b.whatif = csv.NewWriter(whatif)
+		b.whatif = csvout.NewWriter(whatif)
 		b.write(b.whatif, []string{"phase", "row", "source", "destination", "action", "reason"})
 	}
 	return b
 }
 
-func (b *Builder) write(w *csv.Writer, rec []string) {
+func (b *Builder) write(w *csvout.Writer, rec []string) {
 	if b.err == nil {
 		b.err = w.Write(rec)
 	}
@@ -85,7 +85,7 @@ func (b *Builder) flush() {
 	for _, e := range b.chunk {
 		b.counts = b.counts.With(e.Status)
 		if b.whatif != nil {
-			b.write(b.whatif, []string{b.phase, row(e.Line), mapping.Defuse(source(e)), mapping.Defuse(e.TargetKey), action(e.Status), mapping.Defuse(e.LastError)})
+			b.write(b.whatif, []string{b.phase, row(e.Line), source(e), e.TargetKey, action(e.Status), e.LastError})
 		}
 		var list *[]Failure
 		switch {
@@ -102,11 +102,17 @@ func (b *Builder) flush() {
 		if len(*list) < MaxListed {
 			*list = append(*list, f)
 		}
-		b.write(b.failures, []string{f.Phase, row(f.Row), mapping.Defuse(f.Source), mapping.Defuse(f.Name), mapping.Defuse(f.Destination),
-			e.Status, mapping.Defuse(f.Reason), strconv.Itoa(f.Attempts)})
+		if len(b.shown) < MaxShown {
+			b.shown = append(b.shown, Listed{Failure: f, Status: e.Status})
+		}
+		b.write(b.failures, []string{f.Phase, row(f.Row), f.Source, f.Name, f.Destination,
+			e.Status, f.Reason, strconv.Itoa(f.Attempts)})
 	}
 	b.chunk = b.chunk[:0]
 }
+
+// Shown returns the first MaxShown failed and pending objects, in the order failures.csv lists them.
+func (b *Builder) Shown() []Listed { return b.shown }
 
 // Current returns the tallies of the phase so far (all of it, once its entries are added).
 func (b *Builder) Current() wave.Counts {

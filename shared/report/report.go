@@ -29,7 +29,9 @@ type Report struct {
 	PhaseOrder   []string               `json:"phaseOrder"` // the phases that ran, in the order they run
 	// Writes counts the Graph writes each phase issued (every attempt counts against the quota).
 	Writes map[string]int `json:"writes,omitempty"`
-	Totals wave.Counts    `json:"totals"`
+	// Times says when each phase started and settled (from its facts), where known.
+	Times  map[string]Span `json:"times,omitempty"`
+	Totals wave.Counts     `json:"totals"`
 	// Failures lists the first MaxListed failures; FailuresTotal counts them all (failures.csv has every
 	// one). Pending likewise for objects waiting for a later wave.
 	Failures      []Failure `json:"failures"`
@@ -38,6 +40,12 @@ type Report struct {
 	PendingTotal  int       `json:"pendingTotal"`
 	ManualSteps   []string  `json:"manualSteps"`
 	Files         Files     `json:"files"`
+}
+
+// Span is when a phase started and when it settled.
+type Span struct {
+	StartedUtc time.Time `json:"startedUtc"`
+	SettledUtc time.Time `json:"settledUtc"`
 }
 
 // RowCounts says how much of the mapping file entered the pipeline.

@@ -147,8 +147,12 @@ func chunkFactsFilter(waveID, version string) string {
 	return fmt.Sprintf("PartitionKey ge '%s' and PartitionKey lt '%s~'", p, p)
 }
 
-// PutFact records a fact of a wave version (idempotent: the same fact twice is one entity).
+// PutFact records a fact of a wave version (idempotent: the same fact twice is one entity), stamped
+// with the time it was recorded unless f carries one.
 func (s *Store) PutFact(ctx context.Context, waveID, version string, f wave.Fact) error {
+	if f.Utc.IsZero() {
+		f.Utc = time.Now().UTC()
+	}
 	return upsert(ctx, s.chunks, factPK(waveID, version, f.Kind, f.Index), factKey(f.Phase, f.Kind, f.Index), f)
 }
 
@@ -224,6 +228,9 @@ func (s *Store) SettleBucket(ctx context.Context, waveID, version, phase string,
 			sum.Writes += f.Writes
 			sum.Throttled += f.Throttled
 			sum.Retried += f.Retried
+			if f.Utc.After(sum.Utc) {
+				sum.Utc = f.Utc // the bucket's time is its latest chunk's
+			}
 		}
 	}
 	pk, rk := factPK(waveID, version, wave.FactBucket, bucket), factKey(phase, wave.FactBucket, bucket)

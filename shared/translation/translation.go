@@ -6,13 +6,13 @@
 package translation
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 
 	"t2t/shared/cloudsid"
+	"t2t/shared/csvout"
 	"t2t/shared/mapping"
 )
 
@@ -41,14 +41,14 @@ var ErrBadID = errors.New("object id is not a GUID")
 
 // Writer writes the CSV and JSON forms of a table at once. JSON is {"wave": ..., "entries": [...]}.
 type Writer struct {
-	csv   *csv.Writer
+	csv   *csvout.Writer
 	json  io.Writer
 	count int
 }
 
 // NewWriter starts both documents.
 func NewWriter(waveID string, csvOut, jsonOut io.Writer) (*Writer, error) {
-	w := &Writer{csv: csv.NewWriter(csvOut), json: jsonOut}
+	w := &Writer{csv: csvout.NewWriter(csvOut), json: jsonOut}
 	if err := w.csv.Write(header); err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package wave
 
 import (
+	"encoding/json"
 	"sort"
 	"time"
 )
@@ -36,6 +37,8 @@ type Fact struct {
 	// Throttled and Retried (chunk): Graph answers 429 it met, and attempts the transport retried.
 	Throttled int `json:"Throttled,omitempty"`
 	Retried   int `json:"Retried,omitempty"`
+	// Utc is when the fact was recorded (set by the store); zero in facts written before it existed.
+	Utc time.Time `json:"Utc,omitzero"`
 	Counts
 }
 
@@ -50,11 +53,29 @@ type PhaseProgress struct {
 	Writes     int    `json:"writes"`
 	Throttled  int    `json:"throttled"`
 	Retried    int    `json:"retried"`
+	// FirstUtc and LastUtc are the times of the phase's first and latest facts: when it started and,
+	// once Complete, when it settled. Zero (absent) for facts without times. Values, not pointers, so
+	// that summaries compare with ==.
+	FirstUtc time.Time `json:"firstUtc,omitzero"`
+	LastUtc  time.Time `json:"lastUtc,omitzero"`
 }
 
 // Complete reports whether every export part is done and every chunk they queued has settled.
 func (p PhaseProgress) Complete() bool {
 	return p.Started && p.PartsDone >= p.Parts && p.ChunksDone >= p.Chunks
+}
+
+// stamp widens the phase's time span to include t.
+func (p *PhaseProgress) stamp(t time.Time) {
+	if t.IsZero() {
+		return
+	}
+	if p.FirstUtc.IsZero() || t.Before(p.FirstUtc) {
+		p.FirstUtc = t
+	}
+	if t.After(p.LastUtc) {
+		p.LastUtc = t
+	}
 }
 
 // Summarize derives each phase's progress from facts. Duplicates count once; order does not matter.
@@ -74,6 +95,7 @@ func Summarize(facts []Fact) map[string]*PhaseProgress {
 			p = &PhaseProgress{}
 			out[f.Phase] = p
 		}
+		p.stamp(f.Utc)
 		switch f.Kind {
 		case FactPlan:
 			p.Started, p.Parts = true, f.Parts
@@ -121,8 +143,15 @@ const (
 	EventDeltaCompleted = "delta.completed"
 )
 
-// Event is a message on the progress queue.
+// EventSchema names the version of the progress queue's message schema, carried in every event's
+// "schema" field (docs/progress-events.md, docs/progress-events.schema.json). Within v1 changes are
+// additive only; a breaking change makes it t2t.progress/v2.
+const EventSchema = "t2t.progress/v1"
+
+// Event is a message on the progress queue. Chunk is left out when it is 0 (absent means chunk 0).
 type Event struct {
+	// Schema is EventSchema in every event written (MarshalJSON sets it).
+	Schema  string `json:"schema"`
 	Kind    string `json:"kind"`
 	Wave    string `json:"wave"`
 	Version string `json:"version"`
@@ -133,6 +162,15 @@ type Event struct {
 	Counts    *Counts   `json:"counts,omitempty"`
 	Status    string    `json:"status,omitempty"`
 	Utc       time.Time `json:"utc"`
+}
+
+// MarshalJSON writes the event with its schema version, whoever built it.
+func (e Event) MarshalJSON() ([]byte, error) {
+	type plain Event
+	if e.Schema == "" {
+		e.Schema = EventSchema
+	}
+	return json.Marshal(plain(e))
 }
 
 // Progress is waves/<wave>/progress.json and what `t2t watch` and WaveStatus show: the live summary

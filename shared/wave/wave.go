@@ -259,13 +259,15 @@ func CheckID(id string) error {
 }
 
 // Paths of a wave's documents in the waves container.
-func ManifestPath(id string) string { return id + "/wave.json" }
-func ErrorsPath(id string) string   { return id + "/errors.csv" }
-func WhatIfPath(id string) string   { return id + "/whatif.csv" }
-func ReportPath(id string) string   { return id + "/report.json" }
-func FailuresPath(id string) string { return id + "/failures.csv" }
-func StatePath(id string) string    { return id + "/MigrationState.json" }
-func ProgressPath(id string) string { return id + "/progress.json" }
+func ManifestPath(id string) string   { return id + "/wave.json" }
+func ErrorsPath(id string) string     { return id + "/errors.csv" }
+func WhatIfPath(id string) string     { return id + "/whatif.csv" }
+func ReportPath(id string) string     { return id + "/report.json" }
+func ReportHTMLPath(id string) string { return id + "/report.html" }
+func ReportCSVPath(id string) string  { return id + "/report.csv" }
+func FailuresPath(id string) string   { return id + "/failures.csv" }
+func StatePath(id string) string      { return id + "/MigrationState.json" }
+func ProgressPath(id string) string   { return id + "/progress.json" }
 
 // CurrentPath is waves/<wave>/current.json: the version of the file steps must belong to. Small, so
 // every step can afford to read it; steps of a replaced version stop there.

@@ -1,6 +1,7 @@
 package wave
 
 import (
+	"encoding/json"
 	"errors"
 	"math/rand/v2"
 	"testing"
@@ -205,5 +206,18 @@ func TestSummarizeAddsChunkCostsOnce(t *testing.T) {
 	bucket := Fact{Phase: "users", Kind: FactBucket, Index: 0, Chunks: 2, Writes: 39, Throttled: 2, Retried: 6}
 	if p := Summarize([]Fact{bucket})["users"]; p.ChunksDone != 2 || p.Writes != 39 || p.Throttled != 2 || p.Retried != 6 {
 		t.Errorf("from a bucket: %+v", p)
+	}
+}
+
+// TestEventCarriesItsSchema: every event is written with its schema version, whoever built it.
+func TestEventCarriesItsSchema(t *testing.T) {
+	data, err := json.Marshal(Event{Kind: EventPhaseStarted, Wave: "w", Version: "abc", Phase: "users",
+		Utc: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = `{"schema":"t2t.progress/v1","kind":"phase.started","wave":"w","version":"abc","phase":"users","utc":"2026-01-02T03:04:05Z"}`
+	if string(data) != want {
+		t.Errorf("event = %s, want %s", data, want)
 	}
 }
