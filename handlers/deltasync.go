@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"t2t/shared/deltasync"
+	"t2t/shared/ops"
 	"t2t/shared/state"
+	"t2t/shared/storageconn"
 	"t2t/shared/wave"
 )
 
@@ -55,6 +57,10 @@ func (a *App) DeltaSync(ctx context.Context, inv *invocation) error {
 	if err != nil {
 		return err
 	}
+	// The same timer starts the cutovers planned for now or earlier (t2t start --cutover-at), once each.
+	if err := a.startDueCutovers(ctx, inv, store); err != nil {
+		inv.logf("starting planned cutovers: %v", err)
+	}
 	source, err := a.sourceGraph()
 	if err != nil {
 		return err
@@ -72,6 +78,24 @@ func (a *App) DeltaSync(ctx context.Context, inv *invocation) error {
 			Counts: &counts, Utc: time.Now().UTC()})
 		data, _ := json.Marshal(rep.Counts)
 		inv.logf("delta sync %s: %s (%s), %d writes, counts %s", rep.Run, rep.Status, rep.Reason, rep.Writes, data)
+	}
+	return err
+}
+
+// startDueCutovers queues the cutover of every finished wave whose planned cutover time has come,
+// once per planned time (ops.StartDueCutoversOn keeps a marker per wave and time).
+func (a *App) startDueCutovers(ctx context.Context, inv *invocation, store *state.Store) error {
+	conn := a.Settings.StorageConn
+	if conn == (storageconn.Conn{}) {
+		conn.ConnectionString = a.Settings.Storage
+	}
+	clients, err := conn.Clients(nil) // nil: the connection's own credential when it is identity-based
+	if err != nil {
+		return err
+	}
+	started, err := ops.StartDueCutoversOn(ctx, clients, store, time.Now())
+	for id, run := range started {
+		inv.logf("wave %s: its planned cutover started as run %s", id, run)
 	}
 	return err
 }

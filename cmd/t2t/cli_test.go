@@ -133,7 +133,6 @@ func TestExitCodeOfErrors(t *testing.T) {
 	}
 }
 
-
 func TestAccountURLDerivesQueueAndTable(t *testing.T) {
 	for in, want := range map[string][2]string{
 		"https://acct.blob.core.windows.net":       {"https://acct.queue.core.windows.net", "https://acct.table.core.windows.net"},

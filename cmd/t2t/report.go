@@ -13,9 +13,6 @@ import (
 	"t2t/shared/wave"
 )
 
-// The report documents of a finished wave besides report.json, written by finalize.
-func reportCSVPath(id string) string  { return id + "/report.csv" }
-func reportHTMLPath(id string) string { return id + "/report.html" }
 
 func (c *cli) reportCommand() *cobra.Command {
 	var format string
@@ -54,9 +51,9 @@ func (c *cli) report(ctx context.Context, id, format string) error {
 		return err
 	}
 	if format == "csv" || format == "html" {
-		path := reportCSVPath(id)
+		path := wave.ReportCSVPath(id)
 		if format == "html" {
-			path = reportHTMLPath(id)
+			path = wave.ReportHTMLPath(id)
 		}
 		data, _, err := acct.store.GetBytes(ctx, path)
 		if errors.Is(err, state.ErrNotFound) {

@@ -226,9 +226,9 @@ func TestCommandsAgainstLocalStack(t *testing.T) {
 		t.Errorf("report --format json: %v", err)
 	}
 	for _, format := range []string{"csv", "html"} {
-		path := reportCSVPath("pilot")
+		path := wave.ReportCSVPath("pilot")
 		if format == "html" {
-			path = reportHTMLPath("pilot")
+			path = wave.ReportHTMLPath("pilot")
 		}
 		stored, _, err := store.GetBytes(ctx, path)
 		if errors.Is(err, state.ErrNotFound) {
