@@ -13,7 +13,6 @@ import (
 	"t2t/shared/wave"
 )
 
-
 func (c *cli) reportCommand() *cobra.Command {
 	var format string
 	cmd := &cobra.Command{
