@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
+
 	"t2t/shared/funcproto"
 )
 
@@ -76,10 +78,15 @@ func checkBlobOutput(t *testing.T, containerName, prefix, want string) {
 		t.Fatal(err)
 	}
 	cc := acct.blob.ServiceClient().NewContainerClient(containerName)
-	pager := cc.NewListBlobsFlatPager(nil)
-	page, err := pager.NextPage(context.Background())
-	if err != nil || len(page.Segment.BlobItems) != 1 {
-		t.Fatalf("listing %s: %v, %d blobs", containerName, err, len(page.Segment.BlobItems))
+	// The host writes an invocation's outputs one after another: the blob may land a moment after the
+	// queue messages the caller waited for.
+	var page container.ListBlobsFlatResponse
+	eventually(t, 5*time.Second, "the blob output", func() bool {
+		page, err = cc.NewListBlobsFlatPager(nil).NextPage(context.Background())
+		return err == nil && len(page.Segment.BlobItems) > 0
+	})
+	if len(page.Segment.BlobItems) != 1 {
+		t.Fatalf("listing %s: %d blobs, want 1", containerName, len(page.Segment.BlobItems))
 	}
 	name := deref(page.Segment.BlobItems[0].Name)
 	if !strings.HasPrefix(name, prefix) || len(name) != len(prefix)+36+len(".txt") {
