@@ -85,7 +85,7 @@ func (b *Builder) flush() {
 	for _, e := range b.chunk {
 		b.counts = b.counts.With(e.Status)
 		if b.whatif != nil {
-			b.write(b.whatif, []string{b.phase, row(e.Line), source(e), e.TargetKey, action(e.Status), e.LastError})
+			b.write(b.whatif, []string{b.phase, row(e.Line), source(e), e.TargetKey, action(e.Status, e.LastError), e.LastError})
 		}
 		var list *[]Failure
 		switch {

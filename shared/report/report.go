@@ -7,6 +7,7 @@ package report
 import (
 	"bytes"
 	"io"
+	"strings"
 	"time"
 
 	"t2t/shared/state"
@@ -117,12 +118,15 @@ func WhatIfCSV(phases []PhaseLedger) []byte {
 	return buf.Bytes()
 }
 
-func action(status string) string {
+func action(status, note string) string {
 	switch status {
+	case wave.ObjWouldMatch:
+		if strings.HasPrefix(note, wave.NoteConverted) {
+			return "convert"
+		}
+		return "match"
 	case wave.ObjWouldCreate:
 		return "create"
-	case wave.ObjWouldMatch:
-		return "match"
 	case wave.ObjPending:
 		return "pending"
 	case wave.ObjSkipped:

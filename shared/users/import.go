@@ -143,7 +143,7 @@ func (im *Importer) settle(b *chunkPlan, results []createResult, waveID string) 
 		case r.err == nil:
 			maps = append(maps, state.IDMapping{Migration: im.Migration, Type: Type, SourceID: e.SourceID,
 				TargetID: r.targetID, Created: r.created, Wave: waveID, TargetKey: e.TargetKey})
-			e.TargetID, e.LastError, e.Status = r.targetID, "", wave.ObjMatched
+			e.TargetID, e.LastError, e.Status = r.targetID, r.note, wave.ObjMatched
 			if r.created {
 				e.Status = wave.ObjCreated
 			}
@@ -171,6 +171,7 @@ type createResult struct {
 	index    int
 	targetID string
 	created  bool
+	note     string // the ledger note of a converted guest
 	err      error
 }
 
@@ -185,7 +186,11 @@ func (im *Importer) createAll(ctx context.Context, snap *Snapshot, entries []sta
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			id, created, err := im.createOrMatch(ctx, snap.Wave, snap.Users[i], entries[i])
-			results[j] = createResult{index: i, targetID: id, created: created, err: err}
+			var note string
+			if c, ok := errors.AsType[converted](err); ok {
+				id, note, err = c.id, c.note, nil
+			}
+			results[j] = createResult{index: i, targetID: id, created: created, note: note, err: err}
 		}()
 	}
 	wg.Wait()
@@ -205,6 +210,9 @@ func settled(e *state.LedgerEntry, m state.IDMapping, waveID string) bool {
 		// one person is never what a migration wants, and re-pointing silently would hide it.
 		status = wave.ObjFailed
 		reason = fmt.Sprintf(msgMigratedElsewhere, m.TargetKey, m.Wave)
+	}
+	if status == wave.ObjMatched && strings.HasPrefix(e.LastError, wave.NoteConverted) {
+		reason = e.LastError // a guest converted by an earlier delivery keeps its note
 	}
 	if e.Status == status && e.TargetID == m.TargetID && e.LastError == reason {
 		return false
@@ -227,6 +235,15 @@ func (im *Importer) retryable(e state.LedgerEntry, cause error) bool {
 func (im *Importer) createOrMatch(ctx context.Context, waveID string, ex Exported, entry state.LedgerEntry) (string, bool, error) {
 	if im.Coexistence {
 		return im.inviteOrMatch(ctx, ex, entry)
+	}
+	if guest, err := im.targetGuest(ctx, ex); err != nil {
+		return "", false, err
+	} else if guest != nil {
+		id, err := im.convertGuest(ctx, waveID, ex, guest)
+		if err != nil {
+			return "", false, err
+		}
+		return "", false, converted{id: id, note: fmt.Sprintf(msgConvertedGuest, deref(guest.GetUserPrincipalName()))}
 	}
 	password, err := im.password(ctx, waveID, ex)
 	if err != nil {

@@ -2,6 +2,7 @@ package users
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -40,6 +41,19 @@ func (im *Importer) Plan(ctx context.Context, snap *Snapshot) (wave.Counts, []st
 		e := state.LedgerEntry{Key: ex.Row.Source, Line: ex.Row.Line, SourceID: ex.User.ID, TargetKey: ex.Row.Destination}
 		setScope(&e, scope)
 		e.Status, e.TargetID, e.LastError = verdict(ex, mapped, existing)
+		if e.Status == wave.ObjWouldCreate && !im.Coexistence {
+			guest, err := im.targetGuest(ctx, ex)
+			var perm phase.Permanent
+			switch {
+			case errors.As(err, &perm):
+				e.Status, e.LastError = wave.ObjFailed, perm.Reason
+			case err != nil:
+				return wave.Counts{}, nil, err
+			case guest != nil:
+				e.Status, e.TargetID = wave.ObjWouldMatch, deref(guest.GetId())
+				e.LastError = wave.NoteConverted + "would convert the target's guest " + deref(guest.GetUserPrincipalName()) + " to this internal member (same object id)"
+			}
+		}
 		if e.Status == wave.ObjWouldCreate && im.Coexistence {
 			e.LastError = "would invite as an external member linked to " + sourceAddress(ex) + " (coexistence)"
 		}

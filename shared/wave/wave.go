@@ -56,6 +56,11 @@ const (
 	ObjWouldMatch  = "WouldMatch"
 )
 
+// NoteConverted starts the ledger note (LastError) of an object matched by converting an existing
+// target object in place (a migrating user found as a guest of the target): it counts as Matched,
+// and a dry run's what-if shows it as its own action, convert.
+const NoteConverted = "convert: "
+
 // Settled reports whether a ledger status is final for the wave.
 func Settled(status string) bool {
 	switch status {
