@@ -23,6 +23,7 @@ type User struct {
 	Department            string   `json:"department,omitempty"`
 	CompanyName           string   `json:"companyName,omitempty"`
 	EmployeeID            string   `json:"employeeId,omitempty"`
+	EmployeeType          string   `json:"employeeType,omitempty"`
 	OfficeLocation        string   `json:"officeLocation,omitempty"`
 	BusinessPhones        []string `json:"businessPhones,omitempty"`
 	MobilePhone           string   `json:"mobilePhone,omitempty"`
@@ -91,6 +92,7 @@ var userSchema = newSchema("User", "microsoft.graph.user", []prop[User]{
 	strProp("department", func(u *User) string { return u.Department }, false, filterEqStarts),
 	{name: "displayName", get: func(u *User) any { return u.DisplayName }, v1Default: true, filter: filterEqStarts, orderBy: true},
 	strProp("employeeId", func(u *User) string { return u.EmployeeID }, false, filterEqStarts),
+	strProp("employeeType", func(u *User) string { return u.EmployeeType }, false, filterEqStarts),
 	strProp("givenName", func(u *User) string { return u.GivenName }, true, filterEqStarts),
 	strProp("jobTitle", func(u *User) string { return u.JobTitle }, true, filterEqStarts),
 	strProp("mail", func(u *User) string { return u.Mail }, true, filterEqStarts),

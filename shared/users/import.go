@@ -369,6 +369,7 @@ func newTargetUser(ex Exported, password string) models.Userable {
 	set(u.SetStreetAddress, src.StreetAddress)
 	set(u.SetPostalCode, src.PostalCode)
 	set(u.SetEmployeeId, src.EmployeeID)
+	set(u.SetEmployeeType, src.EmployeeType)
 	set(u.SetOnPremisesImmutableId, ex.Row.ImmutableID) // the hybrid link, when the row has one
 	if len(src.BusinessPhones) > 0 {
 		u.SetBusinessPhones(src.BusinessPhones)

@@ -33,6 +33,7 @@ type SourceUser struct {
 	StreetAddress     string   `json:"streetAddress,omitempty"`
 	PostalCode        string   `json:"postalCode,omitempty"`
 	EmployeeID        string   `json:"employeeId,omitempty"`
+	EmployeeType      string   `json:"employeeType,omitempty"`
 	AccountEnabled    bool     `json:"accountEnabled"`
 	UserType          string   `json:"userType,omitempty"`
 }
@@ -42,7 +43,7 @@ type SourceUser struct {
 var selectFields = []string{"id", "userPrincipalName", "displayName", "givenName", "surname", "jobTitle",
 	"department", "companyName", "officeLocation", "mobilePhone", "businessPhones", "usageLocation",
 	"preferredLanguage", "city", "state", "country", "streetAddress", "postalCode", "employeeId",
-	"accountEnabled", "userType"}
+	"employeeType", "accountEnabled", "userType"}
 
 // Exported is one mapping row with its source user.
 type Exported struct {

@@ -1,0 +1,49 @@
+package users_test
+
+import (
+	"context"
+	"testing"
+
+	graphusers "github.com/microsoftgraph/msgraph-sdk-go/users"
+
+	"t2t/shared/mapping"
+	"t2t/shared/users"
+)
+
+// TestImportCopiesEmployeeDataAndUsageLocation: the created account carries the source's employeeId,
+// employeeType and usageLocation.
+func TestImportCopiesEmployeeDataAndUsageLocation(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	src := e.sourceUsers(t, 1)
+	id, kind, loc := "E-1042", "Contractor", "DE"
+	dest := "attrs@fabrikam.example"
+	snap, err := users.Export(ctx, e.source, scope("attrs"), []mapping.Row{{Line: 2, Source: *src[0].GetUserPrincipalName(), Destination: dest}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The migrator app only reads the source: the source's values are set in the snapshot (the export
+	// reads them with $select, which the simulator checks property by property).
+	ex := &snap.Users[0].User
+	ex.EmployeeID, ex.EmployeeType, ex.UsageLocation = id, kind, loc
+	im := &users.Importer{Target: e.target, Store: e.store, Migration: e.migration, MaxAttempts: 3}
+	if _, err := im.Import(ctx, snap); err != nil {
+		t.Fatal(err)
+	}
+	u, err := e.target.Users().ByUserId(dest).Get(ctx, &graphusers.UserItemRequestBuilderGetRequestConfiguration{
+		QueryParameters: &graphusers.UserItemRequestBuilderGetQueryParameters{Select: []string{"employeeId", "employeeType", "usageLocation"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if deref(u.GetEmployeeId()) != id || deref(u.GetEmployeeType()) != kind || deref(u.GetUsageLocation()) != loc {
+		t.Errorf("target has employeeId %q, employeeType %q, usageLocation %q; want %q, %q, %q",
+			deref(u.GetEmployeeId()), deref(u.GetEmployeeType()), deref(u.GetUsageLocation()), id, kind, loc)
+	}
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
