@@ -39,6 +39,7 @@ func seedUsers(tc *TenantConfig, domain string) []*User {
 			UsageLocation:     c.country,
 			UserType:          "Member",
 			EmployeeID:        fmt.Sprintf("E%06d", i+1),
+			EmployeeType:      employeeType(i),
 			CreatedDateTime:   base.Add(time.Duration(rng.IntN(3*365*24)) * time.Hour),
 		}
 		u.ProxyAddresses = []string{"SMTP:" + u.Mail}
@@ -51,6 +52,15 @@ func seedUsers(tc *TenantConfig, domain string) []*User {
 		users = append(users, u)
 	}
 	return users
+}
+
+// employeeType is a seeded user's worker type: every tenth a contractor (no draw from the seed's
+// random source, so that the rest of the seed stays as it was).
+func employeeType(i int) string {
+	if i%10 == 9 {
+		return "Contractor"
+	}
+	return "Employee"
 }
 
 func pickCulture(n int) *culture {

@@ -16,16 +16,21 @@ func TestImportCopiesEmployeeDataAndUsageLocation(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
 	src := e.sourceUsers(t, 1)
-	id, kind, loc := "E-1042", "Contractor", "DE"
+	// The seeded source user's values, read as an administrator would see them.
+	su, err := e.source.Users().ByUserId(*src[0].GetId()).Get(ctx, &graphusers.UserItemRequestBuilderGetRequestConfiguration{
+		QueryParameters: &graphusers.UserItemRequestBuilderGetQueryParameters{Select: []string{"employeeId", "employeeType", "usageLocation"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, kind, loc := deref(su.GetEmployeeId()), deref(su.GetEmployeeType()), deref(su.GetUsageLocation())
+	if id == "" || kind == "" || loc == "" {
+		t.Fatalf("the seeded source user lacks employee data: %q %q %q", id, kind, loc)
+	}
 	dest := "attrs@fabrikam.example"
 	snap, err := users.Export(ctx, e.source, scope("attrs"), []mapping.Row{{Line: 2, Source: *src[0].GetUserPrincipalName(), Destination: dest}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The migrator app only reads the source: the source's values are set in the snapshot (the export
-	// reads them with $select, which the simulator checks property by property).
-	ex := &snap.Users[0].User
-	ex.EmployeeID, ex.EmployeeType, ex.UsageLocation = id, kind, loc
 	im := &users.Importer{Target: e.target, Store: e.store, Migration: e.migration, MaxAttempts: 3}
 	if _, err := im.Import(ctx, snap); err != nil {
 		t.Fatal(err)

@@ -85,6 +85,7 @@ func fromModel(u models.Userable) SourceUser {
 		MobilePhone: s(u.GetMobilePhone()), BusinessPhones: u.GetBusinessPhones(), UsageLocation: s(u.GetUsageLocation()),
 		PreferredLanguage: s(u.GetPreferredLanguage()), City: s(u.GetCity()), State: s(u.GetState()),
 		Country: s(u.GetCountry()), StreetAddress: s(u.GetStreetAddress()), PostalCode: s(u.GetPostalCode()),
-		EmployeeID: s(u.GetEmployeeId()), AccountEnabled: enabled != nil && *enabled, UserType: s(u.GetUserType()),
+		EmployeeID: s(u.GetEmployeeId()), EmployeeType: s(u.GetEmployeeType()), AccountEnabled: enabled != nil && *enabled,
+		UserType: s(u.GetUserType()),
 	}
 }
