@@ -40,7 +40,9 @@ func seedUsers(tc *TenantConfig, domain string) []*User {
 			UserType:          "Member",
 			EmployeeID:        fmt.Sprintf("E%06d", i+1),
 			EmployeeType:      employeeType(i),
-			CreatedDateTime:   base.Add(time.Duration(rng.IntN(3*365*24)) * time.Hour),
+			// A cost centre in extensionAttribute1, as many directories keep one.
+			ExtensionAttributes: map[string]string{"extensionAttribute1": fmt.Sprintf("CC-%03d", i%50+100)},
+			CreatedDateTime:     base.Add(time.Duration(rng.IntN(3*365*24)) * time.Hour),
 		}
 		u.ProxyAddresses = []string{"SMTP:" + u.Mail}
 		if rng.IntN(100) >= 5 {

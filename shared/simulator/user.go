@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -9,33 +10,35 @@ import (
 // User is a directory user. Field names follow Graph's; the JSON tags are the state file's format
 // (which, unlike every API answer, carries the password hash).
 type User struct {
-	ID                    string   `json:"id"`
-	AccountEnabled        bool     `json:"accountEnabled"`
-	DisplayName           string   `json:"displayName,omitempty"`
-	GivenName             string   `json:"givenName,omitempty"`
-	Surname               string   `json:"surname,omitempty"`
-	UserPrincipalName     string   `json:"userPrincipalName"`
-	Mail                  string   `json:"mail,omitempty"`
-	MailNickname          string   `json:"mailNickname,omitempty"`
-	OtherMails            []string `json:"otherMails,omitempty"`
-	ProxyAddresses        []string `json:"proxyAddresses,omitempty"`
-	JobTitle              string   `json:"jobTitle,omitempty"`
-	Department            string   `json:"department,omitempty"`
-	CompanyName           string   `json:"companyName,omitempty"`
-	EmployeeID            string   `json:"employeeId,omitempty"`
-	EmployeeType          string   `json:"employeeType,omitempty"`
-	OfficeLocation        string   `json:"officeLocation,omitempty"`
-	BusinessPhones        []string `json:"businessPhones,omitempty"`
-	MobilePhone           string   `json:"mobilePhone,omitempty"`
-	PreferredLanguage     string   `json:"preferredLanguage,omitempty"`
-	UsageLocation         string   `json:"usageLocation,omitempty"`
-	City                  string   `json:"city,omitempty"`
-	State                 string   `json:"state,omitempty"`
-	Country               string   `json:"country,omitempty"`
-	StreetAddress         string   `json:"streetAddress,omitempty"`
-	PostalCode            string   `json:"postalCode,omitempty"`
-	UserType              string   `json:"userType,omitempty"`
-	OnPremisesImmutableID string   `json:"onPremisesImmutableId,omitempty"`
+	ID                string   `json:"id"`
+	AccountEnabled    bool     `json:"accountEnabled"`
+	DisplayName       string   `json:"displayName,omitempty"`
+	GivenName         string   `json:"givenName,omitempty"`
+	Surname           string   `json:"surname,omitempty"`
+	UserPrincipalName string   `json:"userPrincipalName"`
+	Mail              string   `json:"mail,omitempty"`
+	MailNickname      string   `json:"mailNickname,omitempty"`
+	OtherMails        []string `json:"otherMails,omitempty"`
+	ProxyAddresses    []string `json:"proxyAddresses,omitempty"`
+	JobTitle          string   `json:"jobTitle,omitempty"`
+	Department        string   `json:"department,omitempty"`
+	CompanyName       string   `json:"companyName,omitempty"`
+	EmployeeID        string   `json:"employeeId,omitempty"`
+	EmployeeType      string   `json:"employeeType,omitempty"`
+	// ExtensionAttributes is onPremisesExtensionAttributes: extensionAttribute1..15 that are set.
+	ExtensionAttributes   map[string]string `json:"onPremisesExtensionAttributes,omitempty"`
+	OfficeLocation        string            `json:"officeLocation,omitempty"`
+	BusinessPhones        []string          `json:"businessPhones,omitempty"`
+	MobilePhone           string            `json:"mobilePhone,omitempty"`
+	PreferredLanguage     string            `json:"preferredLanguage,omitempty"`
+	UsageLocation         string            `json:"usageLocation,omitempty"`
+	City                  string            `json:"city,omitempty"`
+	State                 string            `json:"state,omitempty"`
+	Country               string            `json:"country,omitempty"`
+	StreetAddress         string            `json:"streetAddress,omitempty"`
+	PostalCode            string            `json:"postalCode,omitempty"`
+	UserType              string            `json:"userType,omitempty"`
+	OnPremisesImmutableID string            `json:"onPremisesImmutableId,omitempty"`
 	// OnPremisesSyncEnabled marks a user directory sync masters (set by seeds only: read-only in Graph).
 	OnPremisesSyncEnabled bool       `json:"onPremisesSyncEnabled,omitempty"`
 	PasswordPolicies      string     `json:"passwordPolicies,omitempty"`
@@ -119,6 +122,7 @@ var userSchema = newSchema("User", "microsoft.graph.user", []prop[User]{
 	strProp("externalUserState", func(u *User) string { return u.ExternalUserState }, false, filterEq),
 	{name: "externalUserStateChangeDateTime", get: func(u *User) any { return timeOrZero(u.ExternalUserStateChangeDateTime) }, filter: filterAdvancedOn},
 	{name: "identities", get: func(u *User) any { return identitiesOrEmpty(u.Identities) }},
+	{name: "onPremisesExtensionAttributes", get: func(u *User) any { return extensionAttributes(u.ExtensionAttributes) }},
 })
 
 func nullIfFalse(b bool) any {
@@ -212,4 +216,19 @@ func (c *userCollection) conflict(u *User, self *User) string {
 		}
 	}
 	return ""
+}
+
+// extensionAttributes is onPremisesExtensionAttributes as Graph returns it: all fifteen, null when unset
+// (https://learn.microsoft.com/graph/api/resources/onpremisesextensionattributes).
+func extensionAttributes(set map[string]string) map[string]any {
+	out := make(map[string]any, 15)
+	for i := 1; i <= 15; i++ {
+		k := fmt.Sprintf("extensionAttribute%d", i)
+		if v, ok := set[k]; ok {
+			out[k] = v
+		} else {
+			out[k] = nil
+		}
+	}
+	return out
 }

@@ -3,6 +3,8 @@ package simulator
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"maps"
 	"regexp"
 	"strings"
 	"unicode/utf8"
@@ -48,22 +50,23 @@ var userSetters = map[string]userSetter{
 	"companyName":       setString("companyName", 64, false, nil, func(u *User, v string) { u.CompanyName = v }),
 	"employeeId":        setString("employeeId", 16, false, nil, func(u *User, v string) { u.EmployeeID = v }),
 	// employeeType: docs give no length limit; 64 is the simulator's (stricter) choice.
-	"employeeType":          setString("employeeType", 64, false, nil, func(u *User, v string) { u.EmployeeType = v }),
-	"officeLocation":        setString("officeLocation", 128, false, nil, func(u *User, v string) { u.OfficeLocation = v }),
-	"mobilePhone":           setString("mobilePhone", 64, false, nil, func(u *User, v string) { u.MobilePhone = v }),
-	"preferredLanguage":     setString("preferredLanguage", 16, false, nil, func(u *User, v string) { u.PreferredLanguage = v }),
-	"usageLocation":         setString("usageLocation", 2, false, countryRE, func(u *User, v string) { u.UsageLocation = v }),
-	"city":                  setString("city", 128, false, nil, func(u *User, v string) { u.City = v }),
-	"state":                 setString("state", 128, false, nil, func(u *User, v string) { u.State = v }),
-	"country":               setString("country", 128, false, nil, func(u *User, v string) { u.Country = v }),
-	"streetAddress":         setString("streetAddress", 1024, false, nil, func(u *User, v string) { u.StreetAddress = v }),
-	"postalCode":            setString("postalCode", 40, false, nil, func(u *User, v string) { u.PostalCode = v }),
-	"onPremisesImmutableId": setString("onPremisesImmutableId", 256, false, nil, func(u *User, v string) { u.OnPremisesImmutableID = v }),
-	"userType":              setString("userType", 16, false, regexp.MustCompile(`^(Member|Guest)$`), func(u *User, v string) { u.UserType = v }),
-	"businessPhones":        setBusinessPhones,
-	"otherMails":            setOtherMails,
-	"passwordPolicies":      setPasswordPolicies,
-	"passwordProfile":       setPasswordProfile,
+	"employeeType":                  setString("employeeType", 64, false, nil, func(u *User, v string) { u.EmployeeType = v }),
+	"officeLocation":                setString("officeLocation", 128, false, nil, func(u *User, v string) { u.OfficeLocation = v }),
+	"mobilePhone":                   setString("mobilePhone", 64, false, nil, func(u *User, v string) { u.MobilePhone = v }),
+	"preferredLanguage":             setString("preferredLanguage", 16, false, nil, func(u *User, v string) { u.PreferredLanguage = v }),
+	"usageLocation":                 setString("usageLocation", 2, false, countryRE, func(u *User, v string) { u.UsageLocation = v }),
+	"city":                          setString("city", 128, false, nil, func(u *User, v string) { u.City = v }),
+	"state":                         setString("state", 128, false, nil, func(u *User, v string) { u.State = v }),
+	"country":                       setString("country", 128, false, nil, func(u *User, v string) { u.Country = v }),
+	"streetAddress":                 setString("streetAddress", 1024, false, nil, func(u *User, v string) { u.StreetAddress = v }),
+	"postalCode":                    setString("postalCode", 40, false, nil, func(u *User, v string) { u.PostalCode = v }),
+	"onPremisesImmutableId":         setString("onPremisesImmutableId", 256, false, nil, func(u *User, v string) { u.OnPremisesImmutableID = v }),
+	"userType":                      setString("userType", 16, false, regexp.MustCompile(`^(Member|Guest)$`), func(u *User, v string) { u.UserType = v }),
+	"businessPhones":                setBusinessPhones,
+	"otherMails":                    setOtherMails,
+	"onPremisesExtensionAttributes": setExtensionAttributes,
+	"passwordPolicies":              setPasswordPolicies,
+	"passwordProfile":               setPasswordProfile,
 }
 
 var userReadOnly = map[string]bool{"id": true, "createdDateTime": true, "deletedDateTime": true, "proxyAddresses": true,
@@ -261,5 +264,39 @@ func setPasswordProfile(raw json.RawMessage, e *userEdit) (userChange, *graphErr
 		if v.ForceChangePasswordNextSignIn != nil {
 			u.ForceChangePassword = *v.ForceChangePasswordNextSignIn
 		}
+	}, nil
+}
+
+// setExtensionAttributes updates the onPremisesExtensionAttributes named in the body (extensionAttribute1
+// to 15, at most 1024 characters each; null clears one) and leaves the others as they are, as the
+// documented PATCH of one attribute does. Synced users' attributes are mastered on premises
+// (syncMasteredChange refuses them).
+func setExtensionAttributes(raw json.RawMessage, _ *userEdit) (userChange, *graphError) {
+	var in map[string]*string
+	if isNull(raw) || json.Unmarshal(raw, &in) != nil {
+		return nil, errType(raw, "microsoft.graph.onPremisesExtensionAttributes")
+	}
+	valid := map[string]bool{}
+	for i := 1; i <= 15; i++ {
+		valid[fmt.Sprintf("extensionAttribute%d", i)] = true
+	}
+	for k, v := range in {
+		if !valid[k] || (v != nil && utf8.RuneCountInString(*v) > 1024) {
+			return nil, errInvalidValue("onPremisesExtensionAttributes", "User")
+		}
+	}
+	return func(u *User) {
+		next := maps.Clone(u.ExtensionAttributes)
+		if next == nil {
+			next = map[string]string{}
+		}
+		for k, v := range in {
+			if v == nil || *v == "" {
+				delete(next, k)
+			} else {
+				next[k] = *v
+			}
+		}
+		u.ExtensionAttributes = next
 	}, nil
 }

@@ -11,19 +11,20 @@ import (
 )
 
 // TestImportCopiesEmployeeDataAndUsageLocation: the created account carries the source's employeeId,
-// employeeType and usageLocation.
+// employeeType, usageLocation and onPremisesExtensionAttributes.
 func TestImportCopiesEmployeeDataAndUsageLocation(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
 	src := e.sourceUsers(t, 1)
 	// The seeded source user's values, read as an administrator would see them.
 	su, err := e.source.Users().ByUserId(*src[0].GetId()).Get(ctx, &graphusers.UserItemRequestBuilderGetRequestConfiguration{
-		QueryParameters: &graphusers.UserItemRequestBuilderGetQueryParameters{Select: []string{"employeeId", "employeeType", "usageLocation"}}})
+		QueryParameters: &graphusers.UserItemRequestBuilderGetQueryParameters{Select: []string{"employeeId", "employeeType", "usageLocation", "onPremisesExtensionAttributes"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	cc := deref(su.GetOnPremisesExtensionAttributes().GetExtensionAttribute1())
 	id, kind, loc := deref(su.GetEmployeeId()), deref(su.GetEmployeeType()), deref(su.GetUsageLocation())
-	if id == "" || kind == "" || loc == "" {
+	if id == "" || kind == "" || loc == "" || cc == "" {
 		t.Fatalf("the seeded source user lacks employee data: %q %q %q", id, kind, loc)
 	}
 	dest := "attrs@fabrikam.example"
@@ -36,9 +37,12 @@ func TestImportCopiesEmployeeDataAndUsageLocation(t *testing.T) {
 		t.Fatal(err)
 	}
 	u, err := e.target.Users().ByUserId(dest).Get(ctx, &graphusers.UserItemRequestBuilderGetRequestConfiguration{
-		QueryParameters: &graphusers.UserItemRequestBuilderGetQueryParameters{Select: []string{"employeeId", "employeeType", "usageLocation"}}})
+		QueryParameters: &graphusers.UserItemRequestBuilderGetQueryParameters{Select: []string{"employeeId", "employeeType", "usageLocation", "onPremisesExtensionAttributes"}}})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if a := u.GetOnPremisesExtensionAttributes(); a == nil || deref(a.GetExtensionAttribute1()) != cc || a.GetExtensionAttribute2() != nil {
+		t.Errorf("target extension attributes %v; want extensionAttribute1 %q and no others", a, cc)
 	}
 	if deref(u.GetEmployeeId()) != id || deref(u.GetEmployeeType()) != kind || deref(u.GetUsageLocation()) != loc {
 		t.Errorf("target has employeeId %q, employeeType %q, usageLocation %q; want %q, %q, %q",

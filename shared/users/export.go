@@ -86,6 +86,6 @@ func fromModel(u models.Userable) SourceUser {
 		PreferredLanguage: s(u.GetPreferredLanguage()), City: s(u.GetCity()), State: s(u.GetState()),
 		Country: s(u.GetCountry()), StreetAddress: s(u.GetStreetAddress()), PostalCode: s(u.GetPostalCode()),
 		EmployeeID: s(u.GetEmployeeId()), EmployeeType: s(u.GetEmployeeType()), AccountEnabled: enabled != nil && *enabled,
-		UserType: s(u.GetUserType()),
+		UserType: s(u.GetUserType()), ExtensionAttributes: readExtensionAttributes(u.GetOnPremisesExtensionAttributes()),
 	}
 }

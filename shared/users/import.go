@@ -370,6 +370,12 @@ func newTargetUser(ex Exported, password string) models.Userable {
 	set(u.SetPostalCode, src.PostalCode)
 	set(u.SetEmployeeId, src.EmployeeID)
 	set(u.SetEmployeeType, src.EmployeeType)
+	if ex.Row.ImmutableID == "" {
+		// A cloud account's extension attributes are its own; a hybrid one's come from on premises.
+		if a := newExtensionAttributes(src.ExtensionAttributes); a != nil {
+			u.SetOnPremisesExtensionAttributes(a)
+		}
+	}
 	set(u.SetOnPremisesImmutableId, ex.Row.ImmutableID) // the hybrid link, when the row has one
 	if len(src.BusinessPhones) > 0 {
 		u.SetBusinessPhones(src.BusinessPhones)

@@ -34,8 +34,10 @@ type SourceUser struct {
 	PostalCode        string   `json:"postalCode,omitempty"`
 	EmployeeID        string   `json:"employeeId,omitempty"`
 	EmployeeType      string   `json:"employeeType,omitempty"`
-	AccountEnabled    bool     `json:"accountEnabled"`
-	UserType          string   `json:"userType,omitempty"`
+	// ExtensionAttributes are the set onPremisesExtensionAttributes (extensionAttributeN).
+	ExtensionAttributes map[string]string `json:"onPremisesExtensionAttributes,omitempty"`
+	AccountEnabled      bool              `json:"accountEnabled"`
+	UserType            string            `json:"userType,omitempty"`
 }
 
 // selectFields is the $select of an export read: exactly SourceUser's properties (fewer RUs, no
@@ -43,7 +45,7 @@ type SourceUser struct {
 var selectFields = []string{"id", "userPrincipalName", "displayName", "givenName", "surname", "jobTitle",
 	"department", "companyName", "officeLocation", "mobilePhone", "businessPhones", "usageLocation",
 	"preferredLanguage", "city", "state", "country", "streetAddress", "postalCode", "employeeId",
-	"employeeType", "accountEnabled", "userType"}
+	"employeeType", "onPremisesExtensionAttributes", "accountEnabled", "userType"}
 
 // Exported is one mapping row with its source user.
 type Exported struct {
