@@ -361,13 +361,7 @@ func TestRollbackDeletesCreatedPoliciesUnlessChanged(t *testing.T) {
 	s := phasetest.New(t, storageConn, nil, nil)
 	prepare(t, s, noSkip)
 	env := s.Env(t, "w1", false)
-	if _, err := phasetest.Run(ctx, conditionalaccess.Phase, env); err != nil {
-		t.Fatal(err)
-	}
-	maps := s.IDMaps(t, conditionalaccess.Type)
-	if len(maps) != 6 {
-		t.Fatalf("%d id mappings, want 6", len(maps))
-	}
+	maps := s.RunMapped(t, conditionalaccess.Phase, env, 6)
 	// An administrator enables one policy, as the manual steps ask: rollback leaves it.
 	kept := maps[0]
 	on := models.ENABLED_CONDITIONALACCESSPOLICYSTATE

@@ -163,13 +163,7 @@ func TestDryRunAndRollback(t *testing.T) {
 		t.Fatalf("a dry run wrote %d times; the target holds %d custom roles", n-before, len(targetRoles(t, s)))
 	}
 	env := s.Env(t, "w1", false)
-	if _, err := phasetest.Run(ctx, customroles.Phase, env); err != nil {
-		t.Fatal(err)
-	}
-	maps := s.IDMaps(t, customroles.Type)
-	if len(maps) != 3 {
-		t.Fatalf("%d id mappings, want 3", len(maps))
-	}
+	maps := s.RunMapped(t, customroles.Phase, env, 3)
 	// Someone adds a permission to one created role: rollback leaves it and says so.
 	kept := maps[0]
 	name, _ := phase.SplitTargetKey(kept.TargetKey)

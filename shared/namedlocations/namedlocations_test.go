@@ -200,13 +200,7 @@ func TestRollbackDeletesWhatItCreatedUnlessChanged(t *testing.T) {
 	ctx := context.Background()
 	s := phasetest.New(t, storageConn, nil, nil)
 	env := s.Env(t, "w1", false)
-	if _, err := phasetest.Run(ctx, namedlocations.Phase, env); err != nil {
-		t.Fatal(err)
-	}
-	maps := s.IDMaps(t, namedlocations.Type)
-	if len(maps) != 4 {
-		t.Fatalf("%d id mappings, want 4", len(maps))
-	}
+	maps := s.RunMapped(t, namedlocations.Phase, env, 4)
 	// Someone edits one location in the target: rollback must leave it.
 	changed := maps[0]
 	patch := models.NewCountryNamedLocation()

@@ -161,6 +161,20 @@ func (s *Setup) IDMaps(t testing.TB, typ string) []state.IDMapping {
 	return out
 }
 
+// RunMapped runs phase p for env and returns the id mappings of its type, failing the test unless
+// they number want: the setup of every rollback test.
+func (s *Setup) RunMapped(t testing.TB, p phase.Phase, env *phase.Env, want int) []state.IDMapping {
+	t.Helper()
+	if _, err := Run(context.Background(), p, env); err != nil {
+		t.Fatal(err)
+	}
+	maps := s.IDMaps(t, p.Name())
+	if len(maps) != want {
+		t.Fatalf("%d id mappings, want %d", len(maps), want)
+	}
+	return maps
+}
+
 // Writes is how many writes the migrator app has sent to a tenant (by id) since the simulator started.
 func (s *Setup) Writes(t testing.TB, tenantID string) int64 {
 	t.Helper()
