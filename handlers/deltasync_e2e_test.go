@@ -51,7 +51,10 @@ func deltaTenants(t *testing.T) string {
 func startDeltaStack(t *testing.T) *localstack.Stack {
 	t.Helper()
 	return startStackOptions(t, localstack.StackOptions{Tenants: deltaTenants(t),
-		Env: map[string]string{"T2T_DELTA_DELETIONS": "disable"}, DeltaTokenLifetime: deltaLifetime})
+		Env: map[string]string{"T2T_DELTA_DELETIONS": "disable",
+			// Runs come from the admin endpoint only: a scheduled firing (every 15 minutes by default) in
+			// the middle of the test would renew the delta token the test waits to expire.
+			"T2T_DELTA_SCHEDULE": "0 0 0 1 1 *"}, DeltaTokenLifetime: deltaLifetime})
 }
 
 // deltaFixture is a stack after a wave, with what the tests change.
