@@ -71,6 +71,8 @@ type App struct {
 	source *graph.Client
 	target *graph.Client
 	vault  *keyvault.Vault
+	// manifests caches what steps read of a wave version's manifest (see versionManifest).
+	manifests manifestCache
 }
 
 // NewApp returns an App; no connection is made until a function needs it.

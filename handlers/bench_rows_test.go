@@ -8,6 +8,7 @@ package handlers_test
 //
 //	make bench-rows                                  # 10,000 and 100,000 rows, dry run and real
 //	T2T_BENCH_ROWS=100000 T2T_BENCH_MODES=dryrun make bench-rows
+//	T2T_BENCH_PPROF=127.0.0.1:6061 ...                # the handler serves net/http/pprof there
 
 import (
 	"context"
@@ -103,8 +104,12 @@ func runRowsBenchmark(b *testing.B, n int, dryRun bool, scale float64) rowsRun {
 	ctx, cancel := context.WithTimeout(context.Background(), 80*time.Minute)
 	defer cancel()
 	pace := strconv.FormatFloat(0.95*quotaWritesPerSecond*scale, 'f', 2, 64)
+	env := map[string]string{"T2T_GRAPH_WRITES_PER_SEC": pace, "T2T_GRAPH_WRITE_BURST": "2850"}
+	if addr := os.Getenv("T2T_BENCH_PPROF"); addr != "" {
+		env["T2T_PPROF"] = addr // the handler serves net/http/pprof there, to find where its memory goes
+	}
 	s, err := localstack.StartStack(ctx, localstack.StackOptions{BinDir: binDir(b), Tenants: tenants, Source: "contoso", Target: "fabrikam",
-		Logs: logs, MeterStorage: true, Env: map[string]string{"T2T_GRAPH_WRITES_PER_SEC": pace, "T2T_GRAPH_WRITE_BURST": "2850"}})
+		Logs: logs, MeterStorage: true, Env: env})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -40,12 +40,7 @@ func (a *App) ProgressSink(ctx context.Context, inv *invocation) error {
 	if err != nil {
 		return err
 	}
-	if current, err := isCurrent(ctx, store, ev.Wave, ev.Version); err != nil {
-		return err
-	} else if !current {
-		inv.logf("wave %s: ignoring a %s event of replaced file version %s", ev.Wave, ev.Kind, ev.Version)
-		return nil
-	}
+	// The rate limit is checked first: most events of a busy wave end here, after one read.
 	closing := ev.Kind == wave.EventPhaseSettled || ev.Kind == wave.EventWaveCompleted
 	var prev wave.Progress
 	if _, err := store.GetJSON(ctx, wave.ProgressPath(ev.Wave), &prev); err == nil && !closing &&
@@ -53,6 +48,12 @@ func (a *App) ProgressSink(ctx context.Context, inv *invocation) error {
 		return nil
 	} else if err != nil && !isNotFound(err) {
 		return err
+	}
+	if current, err := isCurrent(ctx, store, ev.Wave, ev.Version); err != nil {
+		return err
+	} else if !current {
+		inv.logf("wave %s: ignoring a %s event of replaced file version %s", ev.Wave, ev.Kind, ev.Version)
+		return nil
 	}
 	_, p, err := store.Progress(ctx, ev.Wave)
 	if err != nil {

@@ -92,11 +92,18 @@ func (a *App) env(ctx context.Context, inv *invocation, store *state.Store, step
 	env := &phase.Env{Store: store, Redelivered: dequeued > 1, Owner: deliveryID(), Migration: a.Settings.MigrationID, ClientID: a.Settings.Graph.ClientID, Wave: step.Wave, Version: step.Version,
 		DryRun: step.DryRun, MaxAttempts: maxObjectAttempts, Logf: inv.logf, Log: inv.plain}
 	var once sync.Once
-	var m wave.Manifest
+	var m *wave.Manifest
 	var merr error
 	env.Manifest = func(ctx context.Context) (*wave.Manifest, error) {
-		once.Do(func() { _, merr = store.GetJSON(ctx, wave.ManifestPath(step.Wave), &m) })
-		return &m, merr
+		once.Do(func() {
+			if step.Op == wave.OpFinalize {
+				m = &wave.Manifest{} // finalize reads the wave's status: always fresh
+				_, merr = store.GetJSON(ctx, wave.ManifestPath(step.Wave), m)
+				return
+			}
+			m, merr = a.manifests.get(ctx, store, step.Wave, step.Version)
+		})
+		return m, merr
 	}
 	man, err := env.Manifest(ctx)
 	if err != nil {

@@ -150,6 +150,14 @@ func StartAzurite(ctx context.Context, opts *AzuriteOptions) (*Azurite, error) {
 	return a, nil
 }
 
+// PID is the Azurite process's id (0 when it is not running), for memory measurements.
+func (a *Azurite) PID() int {
+	if a == nil || a.cmd == nil || a.cmd.Process == nil {
+		return 0
+	}
+	return a.cmd.Process.Pid
+}
+
 // Stop ends Azurite and its child processes and removes a data folder it created.
 func (a *Azurite) Stop() {
 	if a == nil || a.cmd == nil || a.cmd.Process == nil {

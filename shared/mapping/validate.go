@@ -13,12 +13,8 @@ import (
 // verified domains, lower case; nil skips that rule. Rows come back in file order.
 func Validate(rows []Row, verified map[string]bool) ([]Row, []RowError) {
 	var bad []RowError
-	rejected := map[int]bool{}
-	firstOfPair := map[string]int{}
-	bySource := map[string][]Row{}
-	byDest := map[string][]Row{}
-	byAnchor := map[string][]Row{}
-	var unique []Row
+	firstOfPair := make(map[string]int, len(rows))
+	unique := make([]Row, 0, len(rows))
 	for _, r := range rows {
 		pair := strings.ToLower(r.Source) + "\x00" + strings.ToLower(r.Destination)
 		if first, dup := firstOfPair[pair]; dup {
@@ -28,24 +24,18 @@ func Validate(rows []Row, verified map[string]bool) ([]Row, []RowError) {
 		}
 		firstOfPair[pair] = r.Line
 		unique = append(unique, r)
-		bySource[strings.ToLower(r.Source)] = append(bySource[strings.ToLower(r.Source)], r)
-		byDest[strings.ToLower(r.Destination)] = append(byDest[strings.ToLower(r.Destination)], r)
-		if r.ImmutableID != "" {
-			// Base64 is case-sensitive: the same anchor is the same string.
-			byAnchor[r.ImmutableID] = append(byAnchor[r.ImmutableID], r)
-		}
 	}
-	for _, group := range bySource {
-		bad = append(bad, conflicts(group, ColSource, "the same source is mapped to another destination on row", rejected)...)
-	}
-	for _, group := range byDest {
-		bad = append(bad, conflicts(group, ColDestination, "another source is mapped onto the same destination on row", rejected)...)
-	}
-	for _, group := range byAnchor {
-		// One on-premises account can soft-match one cloud user only.
-		bad = append(bad, conflicts(group, ColImmutableID, "the same ImmutableId is given on row", rejected)...)
-	}
-	var ok []Row
+	firstOfPair = nil // a 100,000-row file: let it go before the groups are built
+	rejected := map[int]bool{}
+	bad = append(bad, groupConflicts(unique, ColSource, func(r Row) string { return strings.ToLower(r.Source) },
+		"the same source is mapped to another destination on row", rejected)...)
+	bad = append(bad, groupConflicts(unique, ColDestination, func(r Row) string { return strings.ToLower(r.Destination) },
+		"another source is mapped onto the same destination on row", rejected)...)
+	// One on-premises account can soft-match one cloud user only. Base64 is case-sensitive: the same
+	// anchor is the same string.
+	bad = append(bad, groupConflicts(unique, ColImmutableID, func(r Row) string { return r.ImmutableID },
+		"the same ImmutableId is given on row", rejected)...)
+	ok := make([]Row, 0, len(unique))
 	for _, r := range unique {
 		if rejected[r.Line] {
 			continue
@@ -59,6 +49,28 @@ func Validate(rows []Row, verified map[string]bool) ([]Row, []RowError) {
 	}
 	sort.SliceStable(bad, func(i, j int) bool { return bad[i].Line < bad[j].Line })
 	return ok, bad
+}
+
+// groupConflicts rejects every row whose key (non-empty) another row shares. It counts keys first
+// and groups only the keys that repeat, so a large file with few conflicts builds no per-row slices.
+func groupConflicts(rows []Row, col string, key func(Row) string, reason string, rejected map[int]bool) []RowError {
+	seen := make(map[string]int, len(rows))
+	for _, r := range rows {
+		if k := key(r); k != "" {
+			seen[k]++
+		}
+	}
+	groups := map[string][]Row{}
+	for _, r := range rows {
+		if k := key(r); k != "" && seen[k] > 1 {
+			groups[k] = append(groups[k], r)
+		}
+	}
+	var out []RowError
+	for _, group := range groups {
+		out = append(out, conflicts(group, col, reason, rejected)...)
+	}
+	return out
 }
 
 // conflicts rejects every row of a group of more than one, naming the other rows.

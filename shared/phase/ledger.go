@@ -28,9 +28,12 @@ func OpenChunk(ctx context.Context, env *Env, phase string, chunk int, keys []Ke
 	for i, k := range keys {
 		ids[i] = k.Key
 	}
-	got, err := env.Store.GetLedgers(ctx, c.scope, ids)
-	if err != nil {
-		return nil, err
+	got := map[string]state.LedgerEntry{}
+	if !env.FirstRun { // a first run has no earlier entries to find
+		var err error
+		if got, err = env.Store.GetLedgers(ctx, c.scope, ids); err != nil {
+			return nil, err
+		}
 	}
 	for _, k := range keys {
 		e, ok := got[k.Key]

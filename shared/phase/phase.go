@@ -110,8 +110,12 @@ type Env struct {
 	// (DequeueCount above 1), as opposed to a duplicate another step queued.
 	Redelivered bool
 	// Owner identifies this delivery when it claims its step (see duplicate in run.go).
-	Owner   string
-	Options wave.Options
+	Owner string
+	// FirstRun is true when this delivery has just claimed its step for the first time: no delivery
+	// ran the step before, so its chunk has no ledger entries yet and need not be read. Redeliveries
+	// and steps run without a claim leave it false.
+	FirstRun bool
+	Options  wave.Options
 	// Manifest returns the wave's manifest (read once per step, on first use).
 	Manifest func(ctx context.Context) (*wave.Manifest, error)
 	// MaxAttempts bounds tries of one object against passing failures before it is marked Failed.

@@ -99,14 +99,15 @@ func duplicate(ctx context.Context, env *Env, step string) (bool, error) {
 	if env.Redelivered || env.Owner == "" {
 		return false, nil
 	}
-	mine, err := env.Store.ClaimKeys(ctx, "steps_"+env.Wave+"_"+env.Version, []string{step}, env.Owner)
+	mine, fresh, err := env.Store.ClaimKey(ctx, "steps_"+env.Wave+"_"+env.Version, step, env.Owner)
 	if err != nil {
 		return false, err
 	}
-	if len(mine) == 0 {
+	if !mine {
 		env.logf("wave %s: step %s is claimed by another delivery; this duplicate does nothing", env.Wave, step)
 	}
-	return len(mine) == 0, nil
+	env.FirstRun = fresh
+	return !mine, nil
 }
 
 // Duplicate is the claim every registry step makes (see duplicate), for steps run outside the

@@ -52,3 +52,26 @@ func (s *Store) ClaimKeys(ctx context.Context, scope string, keys []string, owne
 	}
 	return mine, nil
 }
+
+// ClaimKey is ClaimKeys for one key, insert first: it reports whether the key is owner's and whether
+// this call took it (fresh), as opposed to finding it taken by owner before. A fresh claim is the
+// common case and costs one insert; only a lost race or a repeat reads the claim.
+func (s *Store) ClaimKey(ctx context.Context, scope, key, owner string) (mine, fresh bool, err error) {
+	pk := TableKey("claims_" + scope + "_" + shard(key))
+	body, err := entityJSON(pk, TableKey(key), keyClaim{Key: key, Owner: owner})
+	if err != nil {
+		return false, false, err
+	}
+	_, err = s.chunks.AddEntity(ctx, body, nil)
+	switch err = translate(err); {
+	case err == nil:
+		return true, true, nil
+	case !errors.Is(err, ErrConflict):
+		return false, false, fmt.Errorf("claiming %s in %s: %w", key, scope, err)
+	}
+	var c keyClaim
+	if err := get(ctx, s.chunks, pk, TableKey(key), &c); err != nil {
+		return false, false, err
+	}
+	return c.Owner == owner, false, nil
+}

@@ -484,16 +484,66 @@ func putMany(ctx context.Context, t *aztables.Client, rows []keyed) error {
 		}
 		byPK[r.pk] = append(byPK[r.pk], aztables.TransactionAction{ActionType: aztables.TransactionTypeInsertReplace, Entity: body})
 	}
-	for _, pk := range order {
+	// Partitions are written side by side (a chunk's id mappings fall in as many partitions as it has
+	// objects), and a partition of one entity is a plain upsert: a one-action transaction costs both
+	// ends a multipart body for nothing.
+	return parallel(ctx, len(order), func(i int) error {
+		pk := order[i]
 		actions := dedupeLast(byPK[pk])
+		if len(actions) == 1 {
+			_, err := t.UpsertEntity(ctx, actions[0].Entity, &aztables.UpsertEntityOptions{UpdateMode: aztables.UpdateModeReplace})
+			if err != nil {
+				return fmt.Errorf("writing an entity of %s: %w", pk, translate(err))
+			}
+			return nil
+		}
 		for start := 0; start < len(actions); start += maxTransaction {
 			part := actions[start:min(start+maxTransaction, len(actions))]
 			if _, err := t.SubmitTransaction(ctx, part, nil); err != nil {
 				return fmt.Errorf("writing %d entities of %s: %w", len(part), pk, translate(err))
 			}
 		}
+		return nil
+	})
+}
+
+// parallel runs fn for 0..n-1 with at most pointReadConcurrency in flight and returns the first
+// error; it stops starting new calls once one failed.
+func parallel(ctx context.Context, n int, fn func(i int) error) error {
+	if n == 1 {
+		return fn(0)
 	}
-	return nil
+	sem := make(chan struct{}, pointReadConcurrency)
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+	)
+	for i := range n {
+		mu.Lock()
+		failed := first != nil
+		mu.Unlock()
+		if failed || ctx.Err() != nil {
+			break
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if err := fn(i); err != nil {
+				mu.Lock()
+				if first == nil {
+					first = err
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if first == nil {
+		first = ctx.Err()
+	}
+	return first
 }
 
 // dedupeLast keeps the last action per row key: a transaction may not touch an entity twice.

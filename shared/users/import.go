@@ -38,6 +38,8 @@ type Importer struct {
 	Migration string
 	// MaxAttempts bounds tries of one user against passing failures before it is marked Failed.
 	MaxAttempts int
+	// FirstRun skips reading the chunk's ledger: no delivery ran the step before (phase.Env.FirstRun).
+	FirstRun bool
 	// Coexistence invites users as external members linked to their source identity instead of
 	// creating internal members (wave.ModeCoexistence).
 	Coexistence bool
@@ -91,9 +93,12 @@ func (im *Importer) prepare(ctx context.Context, snap *Snapshot) (*chunkPlan, er
 		keys[i], ids[i] = ex.Row.Source, ex.User.ID
 	}
 	scope := snap.Scope()
-	ledger, err := im.Store.GetLedgers(ctx, scope, keys)
-	if err != nil {
-		return nil, err
+	ledger := map[string]state.LedgerEntry{}
+	if !im.FirstRun { // a first run of the step has no earlier entries to find
+		var err error
+		if ledger, err = im.Store.GetLedgers(ctx, scope, keys); err != nil {
+			return nil, err
+		}
 	}
 	mapped, err := im.Store.GetIDMaps(ctx, im.Migration, Type, ids)
 	if err != nil {

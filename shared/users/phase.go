@@ -80,7 +80,7 @@ func (Phase) Export(ctx context.Context, env *phase.Env, part int) ([]int, error
 
 func (Phase) importer(env *phase.Env) *Importer {
 	im := &Importer{Target: env.Target, Store: env.Store, Migration: env.Migration, MaxAttempts: env.MaxAttempts,
-		Coexistence: env.Options.Coexistence()}
+		Coexistence: env.Options.Coexistence(), FirstRun: env.FirstRun}
 	if env.Vault != nil {
 		im.Vault = env.Vault
 	}
