@@ -9,6 +9,7 @@ import (
 var notFromBicep = map[string]string{
 	"FUNCTIONS_CUSTOMHANDLER_PORT": "set by the Functions host when it starts the handler",
 	"T2T_CA_FILE":                  "local only: trusts the tenant simulator's CA",
+	"T2T_PPROF":                    "local only: the benchmarks' profiling address; never exposed in Azure",
 }
 
 // identityConnections are connections the Go code resolves with shared/storageconn (a connection
