@@ -433,6 +433,11 @@ func TestFullWaveMigratesGroupsAndMembershipsOnceAndSecondWaveCompletesPending(t
 		t.Errorf("mail-enabled groups in scope: %d skipped, manual steps %v", skipped, r.ManualSteps)
 	}
 
+	managersPending := managerOutcome(t, src, tgt, exported)
+	if r.Phases["managers"].Pending != managersPending || managersPending == 0 {
+		t.Errorf("report managers %+v, want %d pending (managers the demo file leaves out)", r.Phases["managers"], managersPending)
+	}
+
 	assertStepRecords(t, s)
 
 	// The same file again (t2t retry): a new version that writes nothing.
@@ -475,6 +480,62 @@ func TestFullWaveMigratesGroupsAndMembershipsOnceAndSecondWaveCompletesPending(t
 	}
 	if second.Report.Phases["groupMembership"].Created == 0 {
 		t.Errorf("second wave memberships %+v: the groups shared with the first wave should be completed", second.Report.Phases["groupMembership"])
+	}
+	both := exportedUsers(t, validRows(t, data), src, targetBefore, tgt2)
+	maps.Copy(both, exportedUsers(t, rows, src, targetBefore, tgt2))
+	if left := managerOutcome(t, src, tgt2, both); left >= managersPending {
+		t.Errorf("after the second wave %d users still miss their manager, the first wave left %d", left, managersPending)
+	}
+	assertNoPendingManagers(ctx, t, store, "usermapping", again.Report.Version, src, both)
+}
+
+// managerOutcome checks the target's manager chain against the source: every migrated user whose
+// source manager is migrated too reports to that manager's target account, and one whose manager is
+// not migrated has none. It returns how many wait for their manager.
+func managerOutcome(t *testing.T, src, tgt tenantDump, exported map[string]string) (pending int) {
+	t.Helper()
+	managerOf := map[string]string{}
+	for _, u := range tgt.Users {
+		managerOf[u.ID] = u.ManagerID
+	}
+	for _, u := range src.Users {
+		target := exported[u.ID]
+		if target == "" || u.ManagerID == "" {
+			continue
+		}
+		want := exported[u.ManagerID]
+		if want == "" {
+			pending++
+		}
+		if got := managerOf[target]; got != want {
+			t.Errorf("target user %s (source %s) reports to %q, want %q (source manager %s)", target, u.UserPrincipalName, got, want, u.ManagerID)
+		}
+	}
+	return pending
+}
+
+// assertNoPendingManagers checks that the first wave's ledger no longer holds a Pending manager for a
+// user whose manager a later wave migrated.
+func assertNoPendingManagers(ctx context.Context, t *testing.T, store *state.Store, waveID, version string, src tenantDump, exported map[string]string) {
+	t.Helper()
+	managerOf := map[string]string{}
+	for _, u := range src.Users {
+		managerOf[u.ID] = u.ManagerID
+	}
+	settled := 0
+	for e, err := range store.Ledger(ctx, waveID, version, "managers") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch mgr := managerOf[e.SourceID]; {
+		case e.Status == wave.ObjPending && exported[mgr] != "":
+			t.Errorf("ledger of %s: %s still Pending (%s), but its manager %s is migrated", waveID, e.Key, e.LastError, mgr)
+		case e.Status == wave.ObjCreated && strings.Contains(e.LastError, "set by wave"):
+			settled++
+		}
+	}
+	if settled == 0 {
+		t.Errorf("ledger of %s: no Pending manager was settled by the second wave", waveID)
 	}
 }
 

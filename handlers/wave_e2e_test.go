@@ -43,6 +43,7 @@ type simUser struct {
 	DisplayName       string `json:"displayName"`
 	JobTitle          string `json:"jobTitle"`
 	AccountEnabled    bool   `json:"accountEnabled"`
+	ManagerID         string `json:"managerId"`
 }
 
 // binDir returns the folder with the binaries: T2T_BIN (make test) or a fresh build.

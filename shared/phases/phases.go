@@ -7,6 +7,7 @@ import (
 	"t2t/shared/conditionalaccess"
 	"t2t/shared/customroles"
 	"t2t/shared/groups"
+	"t2t/shared/managers"
 	"t2t/shared/membership"
 	"t2t/shared/namedlocations"
 	"t2t/shared/phase"
@@ -21,6 +22,7 @@ var All = phase.Registry{
 	namedlocations.Phase,
 	customroles.Phase,
 	users.Phase{},
+	managers.Phase{},
 	groups.Phase{},
 	membership.Phase{},
 	applications.Phase{},

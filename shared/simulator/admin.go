@@ -114,6 +114,9 @@ func (t *Tenant) dump() map[string]any {
 		for i, u := range list {
 			out[i] = userSchema.project(u, nil, "beta")
 			delete(out[i], "passwordProfile")
+			if u.ManagerID != "" {
+				out[i]["managerId"] = u.ManagerID // a relationship in Graph; the dump shows it inline
+			}
 		}
 		return out
 	}

@@ -45,6 +45,11 @@ func seedUsers(tc *TenantConfig, domain string) []*User {
 			CreatedDateTime:     base.Add(time.Duration(rng.IntN(3*365*24)) * time.Hour),
 		}
 		u.ProxyAddresses = []string{"SMTP:" + u.Mail}
+		// Hire date and org data derive from the index, not the seed's random source, so that the rest
+		// of the seed stays as it was.
+		hired := u.CreatedDateTime.Truncate(24*time.Hour).AddDate(0, 0, -7*(i%20))
+		u.EmployeeHireDate = &hired
+		u.EmployeeOrgData = &EmployeeOrgData{Division: divisions[i%len(divisions)], CostCenter: u.ExtensionAttributes["extensionAttribute1"]}
 		if rng.IntN(100) >= 5 {
 			d := departments[rng.IntN(len(departments))]
 			u.Department = d.name
@@ -55,6 +60,9 @@ func seedUsers(tc *TenantConfig, domain string) []*User {
 	}
 	return users
 }
+
+// divisions are seeded users' employeeOrgData divisions.
+var divisions = []string{"Commercial", "Operations", "Corporate"}
 
 // employeeType is a seeded user's worker type: every tenth a contractor (no draw from the seed's
 // random source, so that the rest of the seed stays as it was).

@@ -42,7 +42,8 @@ func (t *Tenant) initDirectoryLocked(tc *TenantConfig, deltaLifetime time.Durati
 		t.users.add(seedExternalUser(tc, rng, initial, i, i >= sc.Guests))
 	}
 	if sc.Managers {
-		seedManagers(t, rng)
+		// A generator of its own, so that turning managers on leaves the seeded groups as they were.
+		seedManagers(t, seedRNG(tc, "managers"))
 	}
 	seedSynced(t, sc.SyncedUsers, sc.SyncedExternalMembers)
 	for _, g := range seedGroups(tc, t.users.list(), t.defaultDomainLocked()) {

@@ -25,6 +25,9 @@ type User struct {
 	CompanyName       string   `json:"companyName,omitempty"`
 	EmployeeID        string   `json:"employeeId,omitempty"`
 	EmployeeType      string   `json:"employeeType,omitempty"`
+	// EmployeeHireDate and EmployeeOrgData are employee data HR systems keep (user_employee.go).
+	EmployeeHireDate *time.Time       `json:"employeeHireDate,omitempty"`
+	EmployeeOrgData  *EmployeeOrgData `json:"employeeOrgData,omitempty"`
 	// ExtensionAttributes is onPremisesExtensionAttributes: extensionAttribute1..15 that are set.
 	ExtensionAttributes   map[string]string `json:"onPremisesExtensionAttributes,omitempty"`
 	OfficeLocation        string            `json:"officeLocation,omitempty"`
@@ -96,6 +99,8 @@ var userSchema = newSchema("User", "microsoft.graph.user", []prop[User]{
 	{name: "displayName", get: func(u *User) any { return u.DisplayName }, v1Default: true, filter: filterEqStarts, orderBy: true},
 	strProp("employeeId", func(u *User) string { return u.EmployeeID }, false, filterEqStarts),
 	strProp("employeeType", func(u *User) string { return u.EmployeeType }, false, filterEqStarts),
+	{name: "employeeHireDate", get: employeeHireDate},
+	{name: "employeeOrgData", get: employeeOrgData},
 	strProp("givenName", func(u *User) string { return u.GivenName }, true, filterEqStarts),
 	strProp("jobTitle", func(u *User) string { return u.JobTitle }, true, filterEqStarts),
 	strProp("mail", func(u *User) string { return u.Mail }, true, filterEqStarts),

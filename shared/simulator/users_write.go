@@ -63,6 +63,8 @@ var userSetters = map[string]userSetter{
 	"onPremisesImmutableId":         setString("onPremisesImmutableId", 256, false, nil, func(u *User, v string) { u.OnPremisesImmutableID = v }),
 	"userType":                      setString("userType", 16, false, regexp.MustCompile(`^(Member|Guest)$`), func(u *User, v string) { u.UserType = v }),
 	"businessPhones":                setBusinessPhones,
+	"employeeHireDate":              setEmployeeHireDate,
+	"employeeOrgData":               setEmployeeOrgData,
 	"otherMails":                    setOtherMails,
 	"onPremisesExtensionAttributes": setExtensionAttributes,
 	"passwordPolicies":              setPasswordPolicies,

@@ -87,5 +87,20 @@ func fromModel(u models.Userable) SourceUser {
 		Country: s(u.GetCountry()), StreetAddress: s(u.GetStreetAddress()), PostalCode: s(u.GetPostalCode()),
 		EmployeeID: s(u.GetEmployeeId()), EmployeeType: s(u.GetEmployeeType()), AccountEnabled: enabled != nil && *enabled,
 		UserType: s(u.GetUserType()), ExtensionAttributes: readExtensionAttributes(u.GetOnPremisesExtensionAttributes()),
+		EmployeeHireDate: u.GetEmployeeHireDate(), EmployeeOrgData: readOrgData(u.GetEmployeeOrgData()),
 	}
+}
+
+func readOrgData(o models.EmployeeOrgDataable) *OrgData {
+	if o == nil || o.GetDivision() == nil && o.GetCostCenter() == nil {
+		return nil
+	}
+	d := &OrgData{}
+	if o.GetDivision() != nil {
+		d.Division = *o.GetDivision()
+	}
+	if o.GetCostCenter() != nil {
+		d.CostCenter = *o.GetCostCenter()
+	}
+	return d
 }

@@ -375,6 +375,15 @@ func newTargetUser(ex Exported, password string) models.Userable {
 	set(u.SetPostalCode, src.PostalCode)
 	set(u.SetEmployeeId, src.EmployeeID)
 	set(u.SetEmployeeType, src.EmployeeType)
+	if src.EmployeeHireDate != nil {
+		u.SetEmployeeHireDate(src.EmployeeHireDate)
+	}
+	if o := src.EmployeeOrgData; o != nil {
+		org := models.NewEmployeeOrgData()
+		set(org.SetDivision, o.Division)
+		set(org.SetCostCenter, o.CostCenter)
+		u.SetEmployeeOrgData(org)
+	}
 	if ex.Row.ImmutableID == "" {
 		// A cloud account's extension attributes are its own; a hybrid one's come from on premises.
 		if a := newExtensionAttributes(src.ExtensionAttributes); a != nil {

@@ -4,6 +4,8 @@
 package users
 
 import (
+	"time"
+
 	"t2t/shared/mapping"
 	"t2t/shared/state"
 )
@@ -34,6 +36,9 @@ type SourceUser struct {
 	PostalCode        string   `json:"postalCode,omitempty"`
 	EmployeeID        string   `json:"employeeId,omitempty"`
 	EmployeeType      string   `json:"employeeType,omitempty"`
+	// EmployeeHireDate and EmployeeOrgData (division, cost centre) are HR data many tenants keep.
+	EmployeeHireDate *time.Time `json:"employeeHireDate,omitempty"`
+	EmployeeOrgData  *OrgData   `json:"employeeOrgData,omitempty"`
 	// ExtensionAttributes are the set onPremisesExtensionAttributes (extensionAttributeN).
 	ExtensionAttributes map[string]string `json:"onPremisesExtensionAttributes,omitempty"`
 	AccountEnabled      bool              `json:"accountEnabled"`
@@ -45,7 +50,13 @@ type SourceUser struct {
 var selectFields = []string{"id", "userPrincipalName", "displayName", "givenName", "surname", "jobTitle",
 	"department", "companyName", "officeLocation", "mobilePhone", "businessPhones", "usageLocation",
 	"preferredLanguage", "city", "state", "country", "streetAddress", "postalCode", "employeeId",
-	"employeeType", "onPremisesExtensionAttributes", "accountEnabled", "userType"}
+	"employeeType", "employeeHireDate", "employeeOrgData", "onPremisesExtensionAttributes", "accountEnabled", "userType"}
+
+// OrgData is a user's employeeOrgData.
+type OrgData struct {
+	Division   string `json:"division,omitempty"`
+	CostCenter string `json:"costCenter,omitempty"`
+}
 
 // Exported is one mapping row with its source user.
 type Exported struct {
