@@ -51,6 +51,13 @@ func (a *App) finalize(ctx context.Context, inv *invocation, env *phase.Env) (er
 			_ = env.Store.Release(ctx, claimPath) // let the redelivery run it at once
 		}
 	}()
+	for _, p := range a.Phases {
+		if out, ok := p.(phase.Outputs); ok && m.Options.Runs(p.Name()) {
+			if err := out.WriteOutputs(ctx, env); err != nil {
+				return fmt.Errorf("writing the outputs of phase %s: %w", p.Name(), err)
+			}
+		}
+	}
 	now := time.Now().UTC()
 	rep, shown, err := a.streamReport(ctx, env, m, now)
 	if err != nil {

@@ -1,7 +1,9 @@
 package handlers_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -41,6 +43,9 @@ func (g simGroup) dynamic() bool   { return slices.Contains(g.GroupTypes, "Dynam
 
 // tenantDump is the part of a simulator dump these tests read.
 type tenantDump struct {
+	Tenant struct {
+		InvitationMails int `json:"invitationMails"`
+	} `json:"tenant"`
 	Users              []simUser        `json:"users"`
 	Groups             []simGroup       `json:"groups"`
 	DeletedUsers       []simUser        `json:"deletedUsers"`
@@ -261,6 +266,7 @@ func groupOutcome(t *testing.T, s *localstack.Stack, src, tgt tenantDump, export
 			}
 		}
 	}
+	maps.Copy(mapped, invitedGuests(t, src, tgt))
 	for id := range inScope {
 		g := byID[id]
 		copies := byName[expectedGroupName(s, id)]
@@ -325,6 +331,85 @@ func groupOutcome(t *testing.T, s *localstack.Stack, src, tgt tenantDump, export
 		}
 	}
 	return inScope, pending
+}
+
+// invitedGuests maps the source's guests to the target accounts holding their addresses, and checks
+// that no address is held twice.
+func invitedGuests(t *testing.T, src, tgt tenantDump) map[string]string {
+	t.Helper()
+	byMail := map[string][]string{}
+	for _, u := range tgt.Users {
+		if u.Mail != "" {
+			byMail[strings.ToLower(u.Mail)] = append(byMail[strings.ToLower(u.Mail)], u.ID)
+		}
+	}
+	out := map[string]string{}
+	for _, u := range src.Users {
+		if u.UserType != "Guest" || u.Mail == "" {
+			continue
+		}
+		switch ids := byMail[strings.ToLower(u.Mail)]; len(ids) {
+		case 0:
+		case 1:
+			out[u.ID] = ids[0]
+		default:
+			t.Errorf("guest %s is in the target %d times: %v", u.Mail, len(ids), ids)
+		}
+	}
+	return out
+}
+
+// guestOutcome checks the source's guests: each member or owner of a group in scope t2t creates is
+// in the target once, invited with no mail, and listed in guests.csv with its redemption link; no
+// other guest is invited. It returns how many were invited.
+func guestOutcome(ctx context.Context, t *testing.T, store *state.Store, src, tgt tenantDump, inScope map[string]bool, targetMails int) int {
+	t.Helper()
+	want := map[string]bool{}
+	for _, g := range src.Groups {
+		if !inScope[g.ID] || !g.creatable() {
+			continue
+		}
+		list := slices.Clone(g.Owners)
+		if !g.dynamic() {
+			list = append(list, g.Members...)
+		}
+		for _, id := range list {
+			want[id] = true
+		}
+	}
+	got := invitedGuests(t, src, tgt)
+	wanted := 0
+	for _, u := range src.Users {
+		if u.UserType != "Guest" {
+			continue
+		}
+		switch _, in := got[u.ID]; {
+		case want[u.ID] && !in:
+			t.Errorf("guest %s is a member of a group in scope but is not in the target", u.Mail)
+		case !want[u.ID] && in:
+			t.Errorf("guest %s is in no group in scope but was invited", u.Mail)
+		}
+		if want[u.ID] {
+			wanted++
+		}
+	}
+	if tgt.Tenant.InvitationMails != targetMails {
+		t.Errorf("the target sent %d invitation mails; t2t must send none", tgt.Tenant.InvitationMails-targetMails)
+	}
+	data, _, err := store.GetBytes(ctx, "usermapping/guests.csv")
+	if err != nil {
+		t.Fatalf("guests.csv: %v", err)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
+	if err != nil || len(rows) != wanted+1 {
+		t.Fatalf("guests.csv has %d lines (%v), want a header and %d guests:\n%s", len(rows), err, wanted, data)
+	}
+	for _, r := range rows[1:] {
+		if r[4] != wave.ObjCreated || !strings.Contains(r[6], "/redeem?") || got[r[0]] != r[5] {
+			t.Errorf("guests.csv row %v: want Created, the target id %s and a redemption URL", r, got[r[0]])
+		}
+	}
+	return wanted
 }
 
 func sameSet(a, b []string) bool {
@@ -433,6 +518,9 @@ func TestFullWaveMigratesGroupsAndMembershipsOnceAndSecondWaveCompletesPending(t
 		t.Errorf("mail-enabled groups in scope: %d skipped, manual steps %v", skipped, r.ManualSteps)
 	}
 
+	if n := guestOutcome(ctx, t, store, src, tgt, scope, 0); n == 0 || r.Phases["guests"].Created != n {
+		t.Errorf("report guests %+v, want %d invited (the demo source's guests in the wave's groups)", r.Phases["guests"], n)
+	}
 	managersPending := managerOutcome(t, src, tgt, exported)
 	if r.Phases["managers"].Pending != managersPending || managersPending == 0 {
 		t.Errorf("report managers %+v, want %d pending (managers the demo file leaves out)", r.Phases["managers"], managersPending)

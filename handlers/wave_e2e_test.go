@@ -44,6 +44,8 @@ type simUser struct {
 	JobTitle          string `json:"jobTitle"`
 	AccountEnabled    bool   `json:"accountEnabled"`
 	ManagerID         string `json:"managerId"`
+	Mail              string `json:"mail"`
+	UserType          string `json:"userType"`
 }
 
 // binDir returns the folder with the binaries: T2T_BIN (make test) or a fresh build.

@@ -17,6 +17,7 @@ import (
 
 	"t2t/shared/graph"
 	"t2t/shared/groups"
+	"t2t/shared/guests"
 	"t2t/shared/phase"
 	"t2t/shared/state"
 	"t2t/shared/users"
@@ -61,7 +62,7 @@ type Snapshot struct {
 func (Phase) Name() string { return Type }
 
 // After implements phase.Phase.
-func (Phase) After() []string { return []string{groups.Type} }
+func (Phase) After() []string { return []string{groups.Type, guests.Type} }
 
 // groupChunks lists the groups phase's chunks in order: membership part i exports chunk i of them.
 func groupChunks(ctx context.Context, env *phase.Env) ([]int, error) {
@@ -187,7 +188,7 @@ func resolve(ctx context.Context, env *phase.Env, snap *Snapshot) (*resolved, er
 	if r.groups, err = env.Mapped(ctx, groups.Type, gids); err != nil {
 		return nil, err
 	}
-	for typ, ids := range map[string][]string{users.Type: uids, groups.Type: gids} {
+	for typ, ids := range map[string][]string{users.Type: uids, guests.Type: uids, groups.Type: gids} {
 		got, err := env.Resolve(ctx, typ, ids)
 		if err != nil {
 			return nil, err

@@ -62,6 +62,13 @@ type ManualSteps interface {
 	ManualSteps(env *Env, counts wave.Counts) []string
 }
 
+// Outputs is implemented by phases that write a file of their own for administrators (guests.csv)
+// when a wave version finalizes, from what their imports recorded. It runs before the report, once
+// per finalize, and must be safe to run again.
+type Outputs interface {
+	WriteOutputs(ctx context.Context, env *Env) error
+}
+
 // Cutover is implemented by phases whose objects change identity at a wave's cutover (users). It
 // converges one chunk of the wave version of (its snapshot and id map): env.Version is the cutover
 // run, under which it ledgers each object's steps (wave.CutoverConvert, wave.CutoverLink), and

@@ -7,6 +7,7 @@ import (
 	"t2t/shared/conditionalaccess"
 	"t2t/shared/customroles"
 	"t2t/shared/groups"
+	"t2t/shared/guests"
 	"t2t/shared/managers"
 	"t2t/shared/membership"
 	"t2t/shared/namedlocations"
@@ -24,6 +25,7 @@ var All = phase.Registry{
 	users.Phase{},
 	managers.Phase{},
 	groups.Phase{},
+	guests.Phase{}, // after groups: the guests in scope are their members and owners
 	membership.Phase{},
 	applications.Phase{},
 	serviceprincipals.Phase{},

@@ -12,6 +12,7 @@ import (
 	"t2t/shared/applications"
 	"t2t/shared/graph"
 	"t2t/shared/groups"
+	"t2t/shared/guests"
 	"t2t/shared/phase"
 	"t2t/shared/state"
 	"t2t/shared/users"
@@ -56,7 +57,7 @@ func prepare(ctx context.Context, env *phase.Env, chunk int) (*work, error) {
 	if w.appIDs, err = env.Resolve(ctx, applications.AppIDType, appIDs); err != nil {
 		return nil, err
 	}
-	for typ, list := range map[string][]string{users.Type: uids, groups.Type: gids} {
+	for typ, list := range map[string][]string{users.Type: uids, guests.Type: uids, groups.Type: gids} {
 		got, err := env.Resolve(ctx, typ, list)
 		if err != nil {
 			return nil, err

@@ -15,6 +15,7 @@ import (
 	"t2t/shared/applications"
 	"t2t/shared/graph"
 	"t2t/shared/groups"
+	"t2t/shared/guests"
 	"t2t/shared/phase"
 	"t2t/shared/state"
 	"t2t/shared/wave"
@@ -69,7 +70,7 @@ type Snapshot struct {
 func (Phase) Name() string { return Type }
 
 // After implements phase.Phase: the apps, and the users and groups assignments name.
-func (Phase) After() []string { return []string{applications.Type, groups.Type} }
+func (Phase) After() []string { return []string{applications.Type, groups.Type, guests.Type} }
 
 // Parts implements phase.Phase: tenant-scoped, one export part.
 func (Phase) Parts(context.Context, *phase.Env) (int, error) { return 1, nil }

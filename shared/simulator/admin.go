@@ -18,6 +18,9 @@ type TenantSummary struct {
 	Groups        int             `json:"groups"`
 	DeletedGroups int             `json:"deletedGroups"`
 	Clients       []ClientSummary `json:"clients"`
+	// InvitationMails counts invitations sent with sendInvitationMessage true: the mails Microsoft
+	// would have sent. t2t must never cause one.
+	InvitationMails int `json:"invitationMails"`
 }
 
 // ClientSummary is a service principal without its secret.
@@ -83,7 +86,7 @@ func (t *Tenant) summary() TenantSummary {
 	sum := TenantSummary{
 		ID: t.ID, Name: t.Name, DisplayName: t.DisplayName, Domains: append([]*Domain(nil), t.domains...),
 		Users: t.users.len(), DeletedUsers: len(t.deletedUsers), Clients: []ClientSummary{},
-		Groups: t.groups.len(), DeletedGroups: len(t.deletedGroups),
+		Groups: t.groups.len(), DeletedGroups: len(t.deletedGroups), InvitationMails: t.invitationMails,
 	}
 	for _, c := range t.clients {
 		sum.Clients = append(sum.Clients, ClientSummary{ClientID: c.ID, DisplayName: c.DisplayName, ObjectID: c.ObjectID, Roles: c.Roles})

@@ -112,6 +112,9 @@ func createInvitation(c *call) *graphError {
 	} else {
 		u, gerr = t.inviteLocked(email, in.InvitedUserDisplayName, userType, in.ResetRedemption, now)
 	}
+	if gerr == nil && in.SendInvitationMessage {
+		t.invitationMails++
+	}
 	t.mu.Unlock()
 	if gerr != nil {
 		return gerr

@@ -16,13 +16,15 @@ type Tenant struct {
 	DisplayName string
 	Created     time.Time
 
-	mu           sync.RWMutex
-	users        *userCollection
-	deletedUsers map[string]*User // soft-deleted, by id (the directory keeps them 30 days)
-	domains      []*Domain
-	clients      map[string]*client // by lower-case client id
-	version      uint64             // bumped on every change; drives persistence
-	repl         *replication       // replication lag of new objects (lag.go); own lock
+	mu    sync.RWMutex
+	users *userCollection
+	// invitationMails counts invitations that asked Microsoft to mail the invitee (admin.go).
+	invitationMails int
+	deletedUsers    map[string]*User // soft-deleted, by id (the directory keeps them 30 days)
+	domains         []*Domain
+	clients         map[string]*client // by lower-case client id
+	version         uint64             // bumped on every change; drives persistence
+	repl            *replication       // replication lag of new objects (lag.go); own lock
 
 	groups        *groupCollection
 	deletedGroups map[string]*Group // soft-deleted Microsoft 365 groups, by id
