@@ -25,6 +25,7 @@ func (c *cli) startCommand() *cobra.Command {
 		partner       bool
 		mode          string
 		cutoverAt     string
+		licenses      []string
 	}
 	cmd := &cobra.Command{
 		Use:   "start FILE",
@@ -50,7 +51,8 @@ the wave again as a new version. Follow it with 't2t watch WAVE'.`,
 			// The same parser WaveStart reads the metadata with, so a bad option fails here and not
 			// in the function app. Phase names are WaveStart's to check (the registry links Graph).
 			meta := map[string]string{wave.PhasesMetadataKey: strings.Join(phases, ","),
-				wave.DomainsMetadataKey: strings.Join(o.rewrite, ","), wave.CAStateMetadataKey: o.caState}
+				wave.DomainsMetadataKey: strings.Join(o.rewrite, ","), wave.CAStateMetadataKey: o.caState,
+				wave.LicensesMetadataKey: strings.Join(o.licenses, ",")}
 			opts, err := wave.ParseOptions(func(k string) string { return meta[k] }, "", phases)
 			if err != nil {
 				return withCode(exitUsage, err)
@@ -59,7 +61,8 @@ the wave again as a new version. Follow it with 't2t watch WAVE'.`,
 			if opts.CAState == wave.CAReportOnly {
 				ca = "reportOnly"
 			}
-			up := &ops.UploadOptions{DryRun: o.dryRun, Phases: opts.Phases, DomainMap: opts.DomainMap, CAState: ca, Partner: o.partner}
+			up := &ops.UploadOptions{DryRun: o.dryRun, Phases: opts.Phases, DomainMap: opts.DomainMap, CAState: ca, Partner: o.partner,
+				LicenseMap: opts.LicenseMap}
 			switch o.mode {
 			case "", "internal":
 			case wave.ModeCoexistence:
@@ -85,6 +88,7 @@ the wave again as a new version. Follow it with 't2t watch WAVE'.`,
 	f.StringVar(&o.caState, "ca-state", "", "conditional access policies are created disabled (default) or reportOnly; t2t never enables one")
 	f.BoolVar(&o.partner, "partner", false, "ensure a cross-tenant access partner entry for the source tenant in the target")
 	f.StringVar(&o.mode, "mode", "", "internal (default): create member accounts; coexistence: invite external members until 't2t cutover'")
+	f.StringArrayVar(&o.licenses, "license", nil, "licence map SOURCE_SKU=TARGET_SKU by skuPartNumber, repeatable (the licenses phase; default: none)")
 	f.StringVar(&o.cutoverAt, "cutover-at", "", "RFC 3339 time the wave's cutover is planned for (default: on request only)")
 	_ = cmd.RegisterFlagCompletionFunc("mode", cobra.FixedCompletions([]string{"internal", "coexistence"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("ca-state", cobra.FixedCompletions([]string{"disabled", "reportOnly"}, cobra.ShellCompDirectiveNoFileComp))

@@ -48,6 +48,8 @@ type UploadOptions struct {
 	Mode string
 	// CutoverAt is when the wave's cutover is planned (zero: on request only).
 	CutoverAt time.Time
+	// LicenseMap maps source SKUs to target SKUs by skuPartNumber (the licenses phase).
+	LicenseMap map[string]string
 }
 
 // metadata renders the options as the blob metadata WaveStart reads.
@@ -74,6 +76,7 @@ func (o *UploadOptions) metadata() map[string]*string {
 	if !o.CutoverAt.IsZero() {
 		set(wave.CutoverMetadataKey, o.CutoverAt.UTC().Format(time.RFC3339))
 	}
+	set(wave.LicensesMetadataKey, wave.FormatDomainMap(o.LicenseMap))
 	return meta
 }
 

@@ -8,6 +8,7 @@ import (
 	"t2t/shared/customroles"
 	"t2t/shared/groups"
 	"t2t/shared/guests"
+	"t2t/shared/licenses"
 	"t2t/shared/managers"
 	"t2t/shared/membership"
 	"t2t/shared/namedlocations"
@@ -29,6 +30,7 @@ var All = phase.Registry{
 	membership.Phase{},
 	applications.Phase{},
 	serviceprincipals.Phase{},
+	licenses.Phase{},        // after mailbox stamping: a licence given earlier provisions an empty mailbox
 	conditionalaccess.Phase, // last: it runs after every phase whose objects policies reference
 }
 

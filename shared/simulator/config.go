@@ -42,6 +42,8 @@ type TenantConfig struct {
 	// Organization and Policies override the tenant-wide settings' defaults (tenantsettings.go).
 	Organization *OrganizationConfig `json:"organization,omitempty"`
 	Policies     *PoliciesConfig     `json:"policies,omitempty"`
+	// Skus are the tenant's licence subscriptions (licenses.go).
+	Skus []SkuConfig `json:"skus,omitempty"`
 }
 
 // DomainConfig is one domain of a tenant.

@@ -109,6 +109,7 @@ func New(cfg *Config, opts *Options) (*Server, error) {
 		}
 		// Guests, managers, groups and the delta change log (seed_groups.go).
 		t.initDirectoryLocked(&cfg.Tenants[i], s.opts.DeltaTokenLifetime)
+		t.seedLicensesLocked()                // licenses.go
 		t.seedPoliciesLocked(&cfg.Tenants[i]) // apps, service principals, named locations, CA, roles (seed_policies.go)
 		t.mu.Unlock()
 	}
@@ -122,6 +123,7 @@ func New(cfg *Config, opts *Options) (*Server, error) {
 	s.graphRoutes = &router{}
 	s.addUserRoutes(s.graphRoutes)
 	s.addDomainRoutes(s.graphRoutes)
+	s.addLicenseRoutes(s.graphRoutes) // subscribedSkus, assignLicense (licenses.go)
 	s.addBatchRoutes(s.graphRoutes)
 	// Groups, membership, delta, invitations, manager, getByIds (directory_routes.go).
 	s.addDirectoryRoutes(s.graphRoutes)

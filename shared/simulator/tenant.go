@@ -18,6 +18,8 @@ type Tenant struct {
 
 	mu    sync.RWMutex
 	users *userCollection
+	// skus are the tenant's subscriptions (licenses.go).
+	skus []SkuConfig
 	// invitationMails counts invitations that asked Microsoft to mail the invitee (admin.go).
 	invitationMails int
 	deletedUsers    map[string]*User // soft-deleted, by id (the directory keeps them 30 days)
@@ -62,6 +64,7 @@ func newTenant(tc *TenantConfig) *Tenant {
 		clients:      map[string]*client{},
 	}
 	t.groups, t.deletedGroups, t.changes = newGroupCollection(), map[string]*Group{}, newChangeLog()
+	t.skus = tc.Skus
 	if t.DisplayName == "" {
 		t.DisplayName = tc.Name
 	}

@@ -51,6 +51,8 @@ type User struct {
 	ForceChangePassword bool `json:"forceChangePasswordNextSignIn,omitempty"`
 	// PasswordHash is a salted PBKDF2 hash; the clear password is never kept.
 	PasswordHash string `json:"passwordHash,omitempty"`
+	// AssignedLicenses are the user's licences (licenses.go).
+	AssignedLicenses []AssignedLicense `json:"assignedLicenses,omitempty"`
 	// ManagerID is the id of the user's manager (the manager navigation property), or "".
 	ManagerID string `json:"managerId,omitempty"`
 	// External (B2B) identity: externalUserState is PendingAcceptance or Accepted for invited users,
@@ -100,6 +102,7 @@ var userSchema = newSchema("User", "microsoft.graph.user", []prop[User]{
 	strProp("employeeId", func(u *User) string { return u.EmployeeID }, false, filterEqStarts),
 	strProp("employeeType", func(u *User) string { return u.EmployeeType }, false, filterEqStarts),
 	{name: "employeeHireDate", get: employeeHireDate},
+	{name: "assignedLicenses", get: assignedLicenses},
 	{name: "employeeOrgData", get: employeeOrgData},
 	strProp("givenName", func(u *User) string { return u.GivenName }, true, filterEqStarts),
 	strProp("jobTitle", func(u *User) string { return u.JobTitle }, true, filterEqStarts),

@@ -71,7 +71,7 @@ var userSetters = map[string]userSetter{
 	"passwordProfile":               setPasswordProfile,
 }
 
-var userReadOnly = map[string]bool{"id": true, "createdDateTime": true, "deletedDateTime": true, "proxyAddresses": true,
+var userReadOnly = map[string]bool{"assignedLicenses": true, "id": true, "createdDateTime": true, "deletedDateTime": true, "proxyAddresses": true,
 	"onPremisesSyncEnabled": true}
 
 // cloudMastered are the user properties Graph may change on a synced user; directory sync masters the

@@ -50,6 +50,8 @@ type Options struct {
 	Mode string `json:"mode,omitempty"`
 	// CutoverUtc is when the wave's cutover is planned, if a time was given; nil: on request only.
 	CutoverUtc *time.Time `json:"cutoverUtc,omitempty"`
+	// LicenseMap maps source SKUs to target SKUs by skuPartNumber (licenses.go).
+	LicenseMap map[string]string `json:"licenseMap,omitempty"`
 }
 
 // Coexistence reports whether the wave migrates users as external members until cutover.
@@ -115,6 +117,9 @@ func ParseOptions(meta func(key string) string, defaultDomains string, known []s
 		}
 		at = at.UTC()
 		o.CutoverUtc = &at
+	}
+	if o.LicenseMap, err = ParseLicenseMap(meta(LicensesMetadataKey)); err != nil {
+		return o, err
 	}
 	return o, nil
 }
