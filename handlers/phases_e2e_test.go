@@ -758,9 +758,10 @@ func TestRollbackRemovesExactlyWhatT2TCreated(t *testing.T) {
 			unified++
 		}
 	}
-	if len(rolled.DeletedUsers) != r.Phases["users"].Created || len(rolled.DeletedGroups) != unified {
-		t.Errorf("deleted items: %d users, %d groups; want the %d created users and %d Microsoft 365 groups",
-			len(rolled.DeletedUsers), len(rolled.DeletedGroups), r.Phases["users"].Created, unified)
+	created := r.Phases["users"].Created + r.Phases["guests"].Created // invited guests are deleted too
+	if len(rolled.DeletedUsers) != created || len(rolled.DeletedGroups) != unified {
+		t.Errorf("deleted items: %d users, %d groups; want the %d created users and invited guests and %d Microsoft 365 groups",
+			len(rolled.DeletedUsers), len(rolled.DeletedGroups), created, unified)
 	}
 	if done.Phases["groups"].Kept != 1 || len(done.Kept) != 1 || !strings.Contains(done.Kept[0].Reason, "Renamed by an admin") {
 		t.Errorf("the renamed group should be kept and reported: %+v", done)
