@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 
 	"t2t/shared/logfields"
@@ -90,7 +91,7 @@ func (a *App) decodeStep(inv *invocation) (wave.Step, error) {
 func (a *App) env(ctx context.Context, inv *invocation, store *state.Store, step wave.Step) (*phase.Env, error) {
 	dequeued, _ := inv.req.MetaInt("DequeueCount")
 	env := &phase.Env{Store: store, Redelivered: dequeued > 1, Owner: deliveryID(), Migration: a.Settings.MigrationID, ClientID: a.Settings.Graph.ClientID, Wave: step.Wave, Version: step.Version,
-		DryRun: step.DryRun, MaxAttempts: maxObjectAttempts, Logf: inv.logf, Log: inv.plain}
+		DryRun: step.DryRun, MaxAttempts: maxObjectAttempts, Logf: inv.logf, Log: inv.plain, Setting: os.Getenv}
 	var once sync.Once
 	var m *wave.Manifest
 	var merr error
@@ -119,7 +120,9 @@ func (a *App) env(ctx context.Context, inv *invocation, store *state.Store, step
 		if env.Target, err = a.targetGraph(); err != nil {
 			return nil, err
 		}
-		if step.Op == wave.OpCutover { // the cutover's reach-back links source accounts
+		p, _ := a.Phases.Lookup(step.Phase)
+		_, both := p.(phase.BothTenants)
+		if step.Op == wave.OpCutover || both { // the cutover's reach-back links source accounts
 			if env.Source, err = a.sourceGraph(); err != nil {
 				return nil, err
 			}

@@ -63,6 +63,10 @@ param clientSecretName string = ''
 @description('Default domain rewrite map of every wave: source.example=target.example,... (UPNs, mail, identifierUris, redirect URIs, dynamic rules).')
 param domainMap string = ''
 
+@allowed(['disabled', 'enabled'])
+@description('Power Platform environment moves (the powerPlatform phase) call the Power Platform admin API, whose REST calls Microsoft does not document (only their PowerShell cmdlets): enable them knowingly.')
+param powerPlatformMoves string = 'disabled'
+
 @description('DeltaSync timer schedule, six-field NCRONTAB ({second} {minute} {hour} {day} {month} {day-of-week}).')
 param deltaSchedule string = '0 */15 * * * *'
 
@@ -176,6 +180,7 @@ module functionApp 'modules/functionapp.bicep' = {
     migrationClientId: appRegistration.outputs.appId
     clientSecretName: clientSecretName
     domainMap: domainMap
+    powerPlatformMoves: powerPlatformMoves
     deltaSchedule: deltaSchedule
     deltaDeletions: deltaDeletions
   }

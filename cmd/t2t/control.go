@@ -26,6 +26,7 @@ func (c *cli) startCommand() *cobra.Command {
 		mode          string
 		cutoverAt     string
 		licenses      []string
+		ppEnvs        []string
 	}
 	cmd := &cobra.Command{
 		Use:   "start FILE",
@@ -52,7 +53,7 @@ the wave again as a new version. Follow it with 't2t watch WAVE'.`,
 			// in the function app. Phase names are WaveStart's to check (the registry links Graph).
 			meta := map[string]string{wave.PhasesMetadataKey: strings.Join(phases, ","),
 				wave.DomainsMetadataKey: strings.Join(o.rewrite, ","), wave.CAStateMetadataKey: o.caState,
-				wave.LicensesMetadataKey: strings.Join(o.licenses, ",")}
+				wave.LicensesMetadataKey: strings.Join(o.licenses, ","), wave.PowerPlatformMetadataKey: strings.Join(o.ppEnvs, ",")}
 			opts, err := wave.ParseOptions(func(k string) string { return meta[k] }, "", phases)
 			if err != nil {
 				return withCode(exitUsage, err)
@@ -62,7 +63,7 @@ the wave again as a new version. Follow it with 't2t watch WAVE'.`,
 				ca = "reportOnly"
 			}
 			up := &ops.UploadOptions{DryRun: o.dryRun, Phases: opts.Phases, DomainMap: opts.DomainMap, CAState: ca, Partner: o.partner,
-				LicenseMap: opts.LicenseMap}
+				LicenseMap: opts.LicenseMap, PowerPlatformEnvironments: opts.PowerPlatformEnvironments}
 			switch o.mode {
 			case "", "internal":
 			case wave.ModeCoexistence:
@@ -88,6 +89,7 @@ the wave again as a new version. Follow it with 't2t watch WAVE'.`,
 	f.StringVar(&o.caState, "ca-state", "", "conditional access policies are created disabled (default) or reportOnly; t2t never enables one")
 	f.BoolVar(&o.partner, "partner", false, "ensure a cross-tenant access partner entry for the source tenant in the target")
 	f.StringVar(&o.mode, "mode", "", "internal (default): create member accounts; coexistence: invite external members until 't2t cutover'")
+	f.StringSliceVar(&o.ppEnvs, "power-platform-env", nil, "Power Platform environment id to move to the target, repeatable (the powerPlatform phase; needs the app setting T2T_POWER_PLATFORM=enabled)")
 	f.StringArrayVar(&o.licenses, "license", nil, "licence map SOURCE_SKU=TARGET_SKU by skuPartNumber, repeatable (the licenses phase; default: none)")
 	f.StringVar(&o.cutoverAt, "cutover-at", "", "RFC 3339 time the wave's cutover is planned for (default: on request only)")
 	_ = cmd.RegisterFlagCompletionFunc("mode", cobra.FixedCompletions([]string{"internal", "coexistence"}, cobra.ShellCompDirectiveNoFileComp))

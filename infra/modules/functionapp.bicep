@@ -53,6 +53,10 @@ param deltaDeletions string = 'report'
 @description('Default domain rewrite map of every wave (source.example=target.example,...); an upload may name its own.')
 param domainMap string = ''
 
+@allowed(['disabled', 'enabled'])
+@description('Power Platform environment moves: the admin API they call is not documented by Microsoft.')
+param powerPlatformMoves string = 'disabled'
+
 var isFlex = hostingPlan == 'FlexConsumption'
 
 resource storage 'Microsoft.Storage/storageAccounts@2024-01-01' existing = {
@@ -94,6 +98,8 @@ var commonSettings = {
   T2T_GRAPH_BASE_URL: 'https://graph.microsoft.com/v1.0'
   T2T_KEYVAULT_URL: keyVaultUri
   T2T_DOMAIN_MAP: domainMap
+  T2T_POWER_PLATFORM: powerPlatformMoves
+  T2T_POWER_PLATFORM_URL: 'https://api.bap.microsoft.com'
   T2T_DELTA_SCHEDULE: deltaSchedule
   T2T_DELTA_DELETIONS: deltaDeletions
   T2T_GRAPH_WRITES_PER_SEC: string(graphWritesPerSecond)

@@ -27,6 +27,9 @@ type Client struct {
 	*msgraphsdk.GraphServiceClient
 	// TenantID is the tenant every call of this client acts on.
 	TenantID string
+	// cred and service serve the admin services beside Graph (service.go).
+	cred    azcore.TokenCredential
+	service http.RoundTripper
 }
 
 // New builds a Graph client for tenantID: credential, the retrying transport, and the SDK's request
@@ -68,7 +71,8 @@ func New(cfg Config, tenantID string) (*Client, error) {
 		return nil, fmt.Errorf("graph request adapter: %w", err)
 	}
 	adapter.SetBaseUrl(cfg.GraphBaseURL)
-	return &Client{GraphServiceClient: msgraphsdk.NewGraphServiceClient(adapter), TenantID: tenantID}, nil
+	return &Client{GraphServiceClient: msgraphsdk.NewGraphServiceClient(adapter), TenantID: tenantID,
+		cred: cred, service: NewTransport(base, cfg.MaxAttempts, 0)}, nil
 }
 
 // NewCredential returns the app's credential in tenantID (the configured source or target tenant,

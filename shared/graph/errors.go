@@ -44,7 +44,7 @@ type Info struct {
 func Inspect(err error) (Info, bool) {
 	var oe *odataerrors.ODataError
 	if !errors.As(err, &oe) {
-		return Info{}, false
+		return inspectService(err)
 	}
 	info := Info{Status: oe.ResponseStatusCode}
 	if me := oe.GetErrorEscaped(); me != nil {

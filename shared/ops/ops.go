@@ -50,6 +50,8 @@ type UploadOptions struct {
 	CutoverAt time.Time
 	// LicenseMap maps source SKUs to target SKUs by skuPartNumber (the licenses phase).
 	LicenseMap map[string]string
+	// PowerPlatformEnvironments are the environments to move (the powerPlatform phase).
+	PowerPlatformEnvironments []string
 }
 
 // metadata renders the options as the blob metadata WaveStart reads.
@@ -77,6 +79,7 @@ func (o *UploadOptions) metadata() map[string]*string {
 		set(wave.CutoverMetadataKey, o.CutoverAt.UTC().Format(time.RFC3339))
 	}
 	set(wave.LicensesMetadataKey, wave.FormatDomainMap(o.LicenseMap))
+	set(wave.PowerPlatformMetadataKey, strings.Join(o.PowerPlatformEnvironments, ","))
 	return meta
 }
 

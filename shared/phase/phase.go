@@ -62,6 +62,13 @@ type ManualSteps interface {
 	ManualSteps(env *Env, counts wave.Counts) []string
 }
 
+// BothTenants is implemented by phases whose import acts in both tenants: a Power Platform move is
+// submitted and prepared in the source and approved in the target. Their import steps get env.Source
+// too; every other import reads the source never.
+type BothTenants interface {
+	ImportsInBothTenants()
+}
+
 // Outputs is implemented by phases that write a file of their own for administrators (guests.csv)
 // when a wave version finalizes, from what their imports recorded. It runs before the report, once
 // per finalize, and must be safe to run again.
@@ -123,6 +130,8 @@ type Env struct {
 	// and steps run without a claim leave it false.
 	FirstRun bool
 	Options  wave.Options
+	// Setting reads an app setting (os.Getenv in the function app); nil reads every setting as "".
+	Setting func(name string) string
 	// Manifest returns the wave's manifest (read once per step, on first use).
 	Manifest func(ctx context.Context) (*wave.Manifest, error)
 	// MaxAttempts bounds tries of one object against passing failures before it is marked Failed.
@@ -142,6 +151,14 @@ type SecretStore interface {
 // Scope is the ledger partition of one chunk of the phase.
 func (e *Env) Scope(phase string, chunk int) state.Scope {
 	return state.Scope{Wave: e.Wave, Version: e.Version, Phase: phase, Chunk: chunk}
+}
+
+// SettingOf reads an app setting through env.Setting.
+func (e *Env) SettingOf(name string) string {
+	if e.Setting == nil {
+		return ""
+	}
+	return e.Setting(name)
 }
 
 // PutSnapshot writes one chunk of a phase's export.

@@ -13,6 +13,7 @@ import (
 	"t2t/shared/membership"
 	"t2t/shared/namedlocations"
 	"t2t/shared/phase"
+	"t2t/shared/powerplatform"
 	"t2t/shared/serviceprincipals"
 	"t2t/shared/tenantconfig"
 	"t2t/shared/users"
@@ -30,6 +31,7 @@ var All = phase.Registry{
 	membership.Phase{},
 	applications.Phase{},
 	serviceprincipals.Phase{},
+	powerplatform.Phase{},   // behind the T2T_POWER_PLATFORM setting
 	licenses.Phase{},        // after mailbox stamping: a licence given earlier provisions an empty mailbox
 	conditionalaccess.Phase, // last: it runs after every phase whose objects policies reference
 }

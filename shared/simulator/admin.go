@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -41,6 +42,14 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	segs := splitPath(r.URL.EscapedPath())[1:]
 	path := strings.Join(segs, "/")
 	switch {
+	case r.Method == http.MethodPost && path == "bap/advance":
+		hours, err := strconv.Atoi(r.URL.Query().Get("hours"))
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "hours must be a number"})
+			return
+		}
+		s.pp.advance(hours)
+		writeJSON(w, http.StatusOK, map[string]int{"advancedHours": hours})
 	case r.Method == http.MethodGet && path == "health":
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	case r.Method == http.MethodGet && path == "tenants":

@@ -44,6 +44,8 @@ type TenantConfig struct {
 	Policies     *PoliciesConfig     `json:"policies,omitempty"`
 	// Skus are the tenant's licence subscriptions (licenses.go).
 	Skus []SkuConfig `json:"skus,omitempty"`
+	// Environments are the tenant's Power Platform environments (powerplatform.go).
+	Environments []EnvironmentConfig `json:"environments,omitempty"`
 }
 
 // DomainConfig is one domain of a tenant.

@@ -53,6 +53,7 @@ type Server struct {
 	signer      *signer
 	store       *store
 	vault       *vault
+	pp          *powerPlatform // powerplatform.go
 	counters    *counters
 	graphRoutes *router
 	controls    *controls // throttling, faults, replication lag, time scale (controls.go)
@@ -114,6 +115,7 @@ func New(cfg *Config, opts *Options) (*Server, error) {
 		t.mu.Unlock()
 	}
 	s.vault = newVault(cfg.Vault)
+	s.pp = newPowerPlatform(cfg)
 	if err := s.initControls(cfg); err != nil {
 		return nil, err
 	}
@@ -152,6 +154,8 @@ func (s *Server) Start(ctx context.Context) error {
 	graphMux.HandleFunc("/v1.0/", s.serveGraph)
 	graphMux.HandleFunc("/beta/", s.serveGraph)
 	graphMux.HandleFunc("/_sim/", s.serveAdmin)
+	graphMux.HandleFunc("/bap/", s.servePowerPlatform) // powerplatform.go
+	graphMux.HandleFunc("/bap-storage/", s.servePowerPlatform)
 	graphMux.HandleFunc(ManagedIdentityPath, s.serveManagedIdentity)
 	graphMux.HandleFunc("/", s.serveOAuth)
 	s.servers = []*http.Server{s.newHTTPServer(graphMux), s.newHTTPServer(http.HandlerFunc(s.serveVault))}

@@ -52,6 +52,8 @@ type Options struct {
 	CutoverUtc *time.Time `json:"cutoverUtc,omitempty"`
 	// LicenseMap maps source SKUs to target SKUs by skuPartNumber (licenses.go).
 	LicenseMap map[string]string `json:"licenseMap,omitempty"`
+	// PowerPlatformEnvironments are the environments the wave moves to the target (workloads.go).
+	PowerPlatformEnvironments []string `json:"powerPlatformEnvironments,omitempty"`
 }
 
 // Coexistence reports whether the wave migrates users as external members until cutover.
@@ -119,6 +121,9 @@ func ParseOptions(meta func(key string) string, defaultDomains string, known []s
 		o.CutoverUtc = &at
 	}
 	if o.LicenseMap, err = ParseLicenseMap(meta(LicensesMetadataKey)); err != nil {
+		return o, err
+	}
+	if o.PowerPlatformEnvironments, err = ParseEnvironments(meta(PowerPlatformMetadataKey)); err != nil {
 		return o, err
 	}
 	return o, nil

@@ -85,6 +85,9 @@ func (s *Setup) Env(t testing.TB, waveID string, dryRun bool) *phase.Env {
 func Run(ctx context.Context, p phase.Phase, env *phase.Env) (wave.Counts, error) {
 	exp, imp := *env, *env
 	exp.Target, imp.Source = nil, nil
+	if _, both := p.(phase.BothTenants); both {
+		imp.Source = env.Source
+	}
 	parts, err := p.Parts(ctx, &exp)
 	if err != nil {
 		return wave.Counts{}, err
