@@ -25,6 +25,9 @@ func (a *App) StepPoison(ctx context.Context, inv *invocation) error {
 	case wave.OpRollback:
 		inv.logf("wave %s: a rollback step of %s failed repeatedly; `t2t rollback` runs it again", step.Wave, step.Phase)
 		return nil
+	case wave.OpDomain:
+		inv.logf("domain %s: the %s step failed repeatedly; 't2t domain %s %s' runs it again", step.Domain, step.Action, step.Action, step.Domain)
+		return nil
 	case wave.OpCutover:
 		inv.logf("wave %s: cutover %s step of %s chunk %d failed repeatedly; `t2t cutover` runs it again (done users are left as they are)",
 			step.Wave, step.Version, step.Phase, step.Chunk)

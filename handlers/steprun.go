@@ -40,6 +40,9 @@ func (a *App) StepRun(ctx context.Context, inv *invocation) error {
 	if step.Op == wave.OpCutover {
 		return a.cutoverStep(ctx, inv, store, step)
 	}
+	if step.Op == wave.OpDomain {
+		return a.domainStep(ctx, inv, store, step)
+	}
 	if current, err := isCurrent(ctx, store, step.Wave, step.Version); err != nil {
 		return err
 	} else if !current {

@@ -87,7 +87,7 @@ Contributor roles on the account.
 	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{tableFormat, jsonFormat}, cobra.ShellCompDirectiveNoFileComp))
 
 	root.AddCommand(c.validateCommand(), c.startCommand(), c.watchCommand(), c.statusCommand(), c.reportCommand(),
-		c.retryCommand(), c.rollbackCommand(), c.cutoverCommand())
+		c.retryCommand(), c.rollbackCommand(), c.cutoverCommand(), c.domainCommand())
 	root.SetOut(c.out)
 	root.SetErr(c.errOut)
 	root.InitDefaultCompletionCmd() // now, so that its scripts go to c.out

@@ -353,3 +353,17 @@ func CutoverReport(ctx context.Context, store *state.Store, waveID string) (*wav
 	}
 	return &r, nil
 }
+
+// DomainOn queues one step of a vanity-domain move for the function app and returns the run's name;
+// its report is domainmove.ReportPath(domain, action), with Run set to that name once it has run.
+func DomainOn(ctx context.Context, clients *storageconn.Clients, domain, action string, dryRun bool) (string, error) {
+	run := fmt.Sprintf("domain-%d", time.Now().UnixNano())
+	step := wave.Step{Wave: wave.DomainWave, Version: run, DryRun: dryRun, Op: wave.OpDomain, Domain: strings.ToLower(strings.TrimSpace(domain)), Action: action}
+	if err := step.Validate(); err != nil {
+		return "", err
+	}
+	if err := EnqueueOn(ctx, clients, "steps", step); err != nil {
+		return "", err
+	}
+	return run, nil
+}

@@ -26,6 +26,7 @@ var catalogue = map[string]string{
 	"Application.ReadWrite.All":          "1bfefb4e-e0b5-418b-a88f-73c46d2cc8e9",
 	"AppRoleAssignment.ReadWrite.All":    "06b708a9-e830-4db3-a914-8e69da51d44f",
 	"Domain.Read.All":                    "dbb9058a-0e50-45d7-ae91-66909b5d4664",
+	"Domain.ReadWrite.All":               "7e05723c-0bb0-42da-be95-ae9f08a6e53c",
 	"Group.Read.All":                     "5b567255-7703-4780-807c-7be8301ae99b",
 	"Group.ReadWrite.All":                "62a82d76-70ea-41e2-9197-370581804d09",
 	"GroupMember.Read.All":               "98830695-27a2-44f7-8c18-0c3ebc9698f6",
@@ -51,9 +52,15 @@ var source = []string{
 	"RoleManagement.Read.Directory", // custom role definitions export
 	"Domain.Read.All",               // domain checks
 	"Organization.Read.All",         // tenant identity in reports
-	// The one write in the source, and only at cutover: the reach-back B2B-links each source account to
-	// its target identity (POST /invitations with invitedUser, DESIGN section 4, inviteToB2B).
+	// The cutover's reach-back B2B-links each source account to its target identity (POST /invitations
+	// with invitedUser, DESIGN section 4, inviteToB2B).
 	"User.Invite.All",
+	// The vanity-domain move, only when an operator runs 't2t domain free|remove': users' UPN and mail
+	// and apps' identifierUris move to the initial domain, then the domain is deleted
+	// (shared/domainmove). Waves never write the source.
+	"User.ReadWrite.All",
+	"Application.ReadWrite.All",
+	"Domain.ReadWrite.All",
 }
 
 // target: import writes the target tenant; it never needs more than these.
@@ -68,6 +75,7 @@ var target = []string{
 	"Policy.ReadWrite.CrossTenantAccess", // cross-tenant access settings for coexistence and cutover
 	"RoleManagement.ReadWrite.Directory", // custom role definitions, role-assignable groups
 	"Domain.Read.All",                    // destination domain verification
+	"Domain.ReadWrite.All",               // the vanity-domain move: add and verify the domain (t2t domain add|verify)
 	"Organization.Read.All",              // tenant identity in reports
 }
 

@@ -42,6 +42,16 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	segs := splitPath(r.URL.EscapedPath())[1:]
 	path := strings.Join(segs, "/")
 	switch {
+	case r.Method == http.MethodPost && len(segs) == 5 && segs[0] == "tenants" && segs[2] == "domains" && segs[4] == "dns":
+		t := s.store.tenantByIDOrName(segs[1])
+		if t == nil {
+			writeJSON(w, http.StatusNotFound, map[string]string{"error": "no tenant " + segs[1]})
+			return
+		}
+		t.mu.Lock()
+		t.dnsPublished[strings.ToLower(segs[3])] = true
+		t.mu.Unlock()
+		writeJSON(w, http.StatusOK, map[string]string{"published": segs[3]})
 	case r.Method == http.MethodPost && path == "bap/advance":
 		hours, err := strconv.Atoi(r.URL.Query().Get("hours"))
 		if err != nil {

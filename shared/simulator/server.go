@@ -125,7 +125,8 @@ func New(cfg *Config, opts *Options) (*Server, error) {
 	s.graphRoutes = &router{}
 	s.addUserRoutes(s.graphRoutes)
 	s.addDomainRoutes(s.graphRoutes)
-	s.addLicenseRoutes(s.graphRoutes) // subscribedSkus, assignLicense (licenses.go)
+	s.addDomainManageRoutes(s.graphRoutes) // add, verify, references, delete (domains_manage.go)
+	s.addLicenseRoutes(s.graphRoutes)      // subscribedSkus, assignLicense (licenses.go)
 	s.addBatchRoutes(s.graphRoutes)
 	// Groups, membership, delta, invitations, manager, getByIds (directory_routes.go).
 	s.addDirectoryRoutes(s.graphRoutes)

@@ -28,6 +28,7 @@ var graphAppRoles = []graphPermission{
 	{"Directory.Read.All", "7ab1d382-f21e-4acd-a863-ba3e13f7da61", "Read directory data"},
 	{"Directory.ReadWrite.All", "19dbc75e-c2e2-444c-a770-ec69d8559fc7", "Read and write directory data"},
 	{"Domain.Read.All", "dbb9058a-0e50-45d7-ae91-66909b5d4664", "Read domains"},
+	{"Domain.ReadWrite.All", "7e05723c-0bb0-42da-be95-ae9f08a6e53c", "Read and write domains"},
 	{"Group.Read.All", "5b567255-7703-4780-807c-7be8301ae99b", "Read all groups"},
 	{"Group.ReadWrite.All", "62a82d76-70ea-41e2-9197-370581804d09", "Read and write all groups"},
 	{"GroupMember.Read.All", "98830695-27a2-44f7-8c18-0c3ebc9698f6", "Read all group memberships"},

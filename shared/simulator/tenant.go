@@ -18,6 +18,8 @@ type Tenant struct {
 
 	mu    sync.RWMutex
 	users *userCollection
+	// dnsPublished holds the domains whose verification TXT record is published (domains_manage.go).
+	dnsPublished map[string]bool
 	// skus are the tenant's subscriptions (licenses.go).
 	skus []SkuConfig
 	// invitationMails counts invitations that asked Microsoft to mail the invitee (admin.go).
@@ -65,6 +67,7 @@ func newTenant(tc *TenantConfig) *Tenant {
 	}
 	t.groups, t.deletedGroups, t.changes = newGroupCollection(), map[string]*Group{}, newChangeLog()
 	t.skus = tc.Skus
+	t.dnsPublished = map[string]bool{}
 	if t.DisplayName == "" {
 		t.DisplayName = tc.Name
 	}

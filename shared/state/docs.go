@@ -14,6 +14,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/streaming"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blockblob"
+
+	"t2t/shared/wave"
 )
 
 // ETag identifies one version of a document.
@@ -125,8 +127,11 @@ func (s *Store) Waves(ctx context.Context) ([]string, error) {
 			return nil, fmt.Errorf("listing waves: %w", translate(err))
 		}
 		for _, p := range page.Segment.BlobPrefixes {
-			if p.Name != nil {
-				ids = append(ids, strings.TrimSuffix(*p.Name, "/"))
+			if p.Name == nil {
+				continue
+			}
+			if id := strings.TrimSuffix(*p.Name, "/"); wave.CheckID(id) == nil {
+				ids = append(ids, id) // other folders (_domainmoves) are no waves
 			}
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 	"time"
 )
@@ -32,6 +33,9 @@ const (
 	OpRollback = "rollback"
 	// OpCutover runs a wave's cutover (cutover.go): Version names the cutover run, not a file version.
 	OpCutover = "cutover"
+	// OpDomain runs one step of a vanity-domain move (Domain, Action; shared/domainmove). Its Wave is
+	// DomainWave and its Version the run's name.
+	OpDomain = "domain"
 )
 
 // Wave statuses.
@@ -115,10 +119,29 @@ type Step struct {
 	Phase   string `json:"phase,omitempty"`
 	Part    int    `json:"part,omitempty"`
 	Chunk   int    `json:"chunk,omitempty"`
+	// Domain and Action name a domain move step (OpDomain).
+	Domain string `json:"domain,omitempty"`
+	Action string `json:"action,omitempty"`
 	// Parts is the phase's number of export parts, on export and import steps: a settled import (or
 	// an export that queued none) queues the export part ExportWindow further on, when there is one.
 	Parts int `json:"parts,omitempty"`
 }
+
+// DomainWave is the Wave of domain move steps (they belong to no wave).
+const DomainWave = "domains"
+
+// DomainMovesFolder holds the domain moves' records and reports in the waves container; its name is
+// no wave id, so wave listings pass it by.
+const DomainMovesFolder = "_domainmoves"
+
+// DomainReportPath is _domainmoves/<domain>/<action>.json in the waves container: the latest run of
+// one domain move step.
+func DomainReportPath(domain, action string) string {
+	return DomainMovesFolder + "/" + strings.ToLower(domain) + "/" + action + ".json"
+}
+
+// DomainActions are the steps of a vanity-domain move, in the order a move takes them.
+var DomainActions = []string{"plan", "free", "remove", "add", "verify", "move"}
 
 // ExportWindow is how many export parts of a phase are under way at once: a phase's start queues
 // the first ones, and each part's imports queue the next as they settle. The steps queue then holds
@@ -142,6 +165,10 @@ func (s Step) Validate() error {
 			return fmt.Errorf("finalize step of wave %s has no version", s.Wave)
 		}
 	case OpRollback:
+	case OpDomain:
+		if s.Domain == "" || !slices.Contains(DomainActions, s.Action) || s.Version == "" {
+			return fmt.Errorf("domain step needs a domain, a run and one of the actions %s", strings.Join(DomainActions, ", "))
+		}
 	case OpCutover:
 		if !strings.HasPrefix(s.Version, cutoverRunPrefix) {
 			return fmt.Errorf("cutover step of wave %s has no cutover run", s.Wave)
