@@ -27,6 +27,7 @@ func (c *cli) startCommand() *cobra.Command {
 		cutoverAt     string
 		licenses      []string
 		ppEnvs        []string
+		devicePlan    bool
 	}
 	cmd := &cobra.Command{
 		Use:   "start FILE",
@@ -63,7 +64,7 @@ the wave again as a new version. Follow it with 't2t watch WAVE'.`,
 				ca = "reportOnly"
 			}
 			up := &ops.UploadOptions{DryRun: o.dryRun, Phases: opts.Phases, DomainMap: opts.DomainMap, CAState: ca, Partner: o.partner,
-				LicenseMap: opts.LicenseMap, PowerPlatformEnvironments: opts.PowerPlatformEnvironments}
+				LicenseMap: opts.LicenseMap, PowerPlatformEnvironments: opts.PowerPlatformEnvironments, DevicePlan: o.devicePlan}
 			switch o.mode {
 			case "", "internal":
 			case wave.ModeCoexistence:
@@ -89,6 +90,7 @@ the wave again as a new version. Follow it with 't2t watch WAVE'.`,
 	f.StringVar(&o.caState, "ca-state", "", "conditional access policies are created disabled (default) or reportOnly; t2t never enables one")
 	f.BoolVar(&o.partner, "partner", false, "ensure a cross-tenant access partner entry for the source tenant in the target")
 	f.StringVar(&o.mode, "mode", "", "internal (default): create member accounts; coexistence: invite external members until 't2t cutover'")
+	f.BoolVar(&o.devicePlan, "device-plan", false, "write devices.csv: the wave users' devices with their source and target UPNs and SIDs, and a suggested action")
 	f.StringSliceVar(&o.ppEnvs, "power-platform-env", nil, "Power Platform environment id to move to the target, repeatable (the powerPlatform phase; needs the app setting T2T_POWER_PLATFORM=enabled)")
 	f.StringArrayVar(&o.licenses, "license", nil, "licence map SOURCE_SKU=TARGET_SKU by skuPartNumber, repeatable (the licenses phase; default: none)")
 	f.StringVar(&o.cutoverAt, "cutover-at", "", "RFC 3339 time the wave's cutover is planned for (default: on request only)")

@@ -52,6 +52,8 @@ type UploadOptions struct {
 	LicenseMap map[string]string
 	// PowerPlatformEnvironments are the environments to move (the powerPlatform phase).
 	PowerPlatformEnvironments []string
+	// DevicePlan asks for devices.csv (the devices phase).
+	DevicePlan bool
 }
 
 // metadata renders the options as the blob metadata WaveStart reads.
@@ -80,6 +82,9 @@ func (o *UploadOptions) metadata() map[string]*string {
 	}
 	set(wave.LicensesMetadataKey, wave.FormatDomainMap(o.LicenseMap))
 	set(wave.PowerPlatformMetadataKey, strings.Join(o.PowerPlatformEnvironments, ","))
+	if o.DevicePlan {
+		set(wave.DevicesMetadataKey, "plan")
+	}
 	return meta
 }
 

@@ -6,6 +6,7 @@ import (
 	"t2t/shared/applications"
 	"t2t/shared/conditionalaccess"
 	"t2t/shared/customroles"
+	"t2t/shared/devices"
 	"t2t/shared/groups"
 	"t2t/shared/guests"
 	"t2t/shared/licenses"
@@ -31,6 +32,7 @@ var All = phase.Registry{
 	membership.Phase{},
 	applications.Phase{},
 	serviceprincipals.Phase{},
+	devices.Phase{},         // devices.csv, when the wave asks for it
 	powerplatform.Phase{},   // behind the T2T_POWER_PLATFORM setting
 	licenses.Phase{},        // after mailbox stamping: a licence given earlier provisions an empty mailbox
 	conditionalaccess.Phase, // last: it runs after every phase whose objects policies reference

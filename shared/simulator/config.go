@@ -67,6 +67,9 @@ type SeedConfig struct {
 	File string `json:"file,omitempty"`
 
 	// Directory seeds (seed_groups.go), all deterministic like Users.
+	// Devices gives every third internal member a device, Entra joined, hybrid joined or registered
+	// in turn, most of them Intune managed (devices.go).
+	Devices int `json:"devices,omitempty"`
 	// Guests are B2B guests (userType Guest, #EXT# user principal names), added to Users.
 	Guests int `json:"guests,omitempty"`
 	// ExternalMembers are B2B users with userType Member (to convert to internal), added to Users.

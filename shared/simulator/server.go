@@ -111,6 +111,7 @@ func New(cfg *Config, opts *Options) (*Server, error) {
 		// Guests, managers, groups and the delta change log (seed_groups.go).
 		t.initDirectoryLocked(&cfg.Tenants[i], s.opts.DeltaTokenLifetime)
 		t.seedLicensesLocked()                // licenses.go
+		t.seedDevicesLocked(&cfg.Tenants[i])  // devices.go
 		t.seedPoliciesLocked(&cfg.Tenants[i]) // apps, service principals, named locations, CA, roles (seed_policies.go)
 		t.mu.Unlock()
 	}
@@ -127,6 +128,7 @@ func New(cfg *Config, opts *Options) (*Server, error) {
 	s.addDomainRoutes(s.graphRoutes)
 	s.addDomainManageRoutes(s.graphRoutes) // add, verify, references, delete (domains_manage.go)
 	s.addLicenseRoutes(s.graphRoutes)      // subscribedSkus, assignLicense (licenses.go)
+	s.addDeviceRoutes(s.graphRoutes)       // owned, registered and managed devices (devices.go)
 	s.addBatchRoutes(s.graphRoutes)
 	// Groups, membership, delta, invitations, manager, getByIds (directory_routes.go).
 	s.addDirectoryRoutes(s.graphRoutes)

@@ -27,6 +27,8 @@ var graphAppRoles = []graphPermission{
 	{"AppRoleAssignment.ReadWrite.All", "06b708a9-e830-4db3-a914-8e69da51d44f", "Manage app permission grants and app role assignments"},
 	{"Directory.Read.All", "7ab1d382-f21e-4acd-a863-ba3e13f7da61", "Read directory data"},
 	{"Directory.ReadWrite.All", "19dbc75e-c2e2-444c-a770-ec69d8559fc7", "Read and write directory data"},
+	{"Device.Read.All", "7438b122-aefc-4978-80ed-43db9fcc7715", "Read all devices"},
+	{"DeviceManagementManagedDevices.Read.All", "2f51be20-0bb4-4fed-bf7b-db946066c75e", "Read Microsoft Intune devices"},
 	{"Domain.Read.All", "dbb9058a-0e50-45d7-ae91-66909b5d4664", "Read domains"},
 	{"Domain.ReadWrite.All", "7e05723c-0bb0-42da-be95-ae9f08a6e53c", "Read and write domains"},
 	{"Group.Read.All", "5b567255-7703-4780-807c-7be8301ae99b", "Read all groups"},

@@ -20,6 +20,9 @@ type Tenant struct {
 	users *userCollection
 	// dnsPublished holds the domains whose verification TXT record is published (domains_manage.go).
 	dnsPublished map[string]bool
+	// devices and managed are its Entra and Intune devices (devices.go).
+	devices []*Device
+	managed []*ManagedDevice
 	// skus are the tenant's subscriptions (licenses.go).
 	skus []SkuConfig
 	// invitationMails counts invitations that asked Microsoft to mail the invitee (admin.go).

@@ -52,6 +52,8 @@ type Options struct {
 	CutoverUtc *time.Time `json:"cutoverUtc,omitempty"`
 	// LicenseMap maps source SKUs to target SKUs by skuPartNumber (licenses.go).
 	LicenseMap map[string]string `json:"licenseMap,omitempty"`
+	// DevicePlan asks for devices.csv, the wave's device migration plan (workloads.go).
+	DevicePlan bool `json:"devicePlan,omitempty"`
 	// PowerPlatformEnvironments are the environments the wave moves to the target (workloads.go).
 	PowerPlatformEnvironments []string `json:"powerPlatformEnvironments,omitempty"`
 }
@@ -125,6 +127,13 @@ func ParseOptions(meta func(key string) string, defaultDomains string, known []s
 	}
 	if o.PowerPlatformEnvironments, err = ParseEnvironments(meta(PowerPlatformMetadataKey)); err != nil {
 		return o, err
+	}
+	switch v := strings.ToLower(strings.TrimSpace(meta(DevicesMetadataKey))); v {
+	case "", "none":
+	case "plan":
+		o.DevicePlan = true
+	default:
+		return o, fmt.Errorf("option %s: %q is not plan or none", DevicesMetadataKey, v)
 	}
 	return o, nil
 }

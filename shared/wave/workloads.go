@@ -6,6 +6,9 @@ import (
 	"strings"
 )
 
+// DevicesMetadataKey asks for the wave's device migration plan (devices.csv) when "plan".
+const DevicesMetadataKey = "t2tdevices"
+
 // PowerPlatformMetadataKey names the Power Platform environments (ids, comma-separated) the wave
 // moves to the target tenant (the powerPlatform phase). Empty: none.
 const PowerPlatformMetadataKey = "t2tppenvs"
