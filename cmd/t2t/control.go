@@ -28,6 +28,7 @@ func (c *cli) startCommand() *cobra.Command {
 		licenses      []string
 		ppEnvs        []string
 		devicePlan    bool
+		workloads     []string
 	}
 	cmd := &cobra.Command{
 		Use:   "start FILE",
@@ -54,7 +55,8 @@ the wave again as a new version. Follow it with 't2t watch WAVE'.`,
 			// in the function app. Phase names are WaveStart's to check (the registry links Graph).
 			meta := map[string]string{wave.PhasesMetadataKey: strings.Join(phases, ","),
 				wave.DomainsMetadataKey: strings.Join(o.rewrite, ","), wave.CAStateMetadataKey: o.caState,
-				wave.LicensesMetadataKey: strings.Join(o.licenses, ","), wave.PowerPlatformMetadataKey: strings.Join(o.ppEnvs, ",")}
+				wave.LicensesMetadataKey: strings.Join(o.licenses, ","), wave.PowerPlatformMetadataKey: strings.Join(o.ppEnvs, ","),
+				wave.WorkloadsMetadataKey: strings.Join(o.workloads, ",")}
 			opts, err := wave.ParseOptions(func(k string) string { return meta[k] }, "", phases)
 			if err != nil {
 				return withCode(exitUsage, err)
@@ -64,7 +66,7 @@ the wave again as a new version. Follow it with 't2t watch WAVE'.`,
 				ca = "reportOnly"
 			}
 			up := &ops.UploadOptions{DryRun: o.dryRun, Phases: opts.Phases, DomainMap: opts.DomainMap, CAState: ca, Partner: o.partner,
-				LicenseMap: opts.LicenseMap, PowerPlatformEnvironments: opts.PowerPlatformEnvironments, DevicePlan: o.devicePlan}
+				LicenseMap: opts.LicenseMap, PowerPlatformEnvironments: opts.PowerPlatformEnvironments, DevicePlan: o.devicePlan, Workloads: opts.Workloads}
 			switch o.mode {
 			case "", "internal":
 			case wave.ModeCoexistence:
@@ -90,6 +92,7 @@ the wave again as a new version. Follow it with 't2t watch WAVE'.`,
 	f.StringVar(&o.caState, "ca-state", "", "conditional access policies are created disabled (default) or reportOnly; t2t never enables one")
 	f.BoolVar(&o.partner, "partner", false, "ensure a cross-tenant access partner entry for the source tenant in the target")
 	f.StringVar(&o.mode, "mode", "", "internal (default): create member accounts; coexistence: invite external members until 't2t cutover'")
+	f.StringSliceVar(&o.workloads, "workloads", nil, "content to move with cross-tenant migration jobs at cutover: Exchange, ODSP (OneDrive and SharePoint), Teams (the contentJobs phase; default: none)")
 	f.BoolVar(&o.devicePlan, "device-plan", false, "write devices.csv: the wave users' devices with their source and target UPNs and SIDs, and a suggested action")
 	f.StringSliceVar(&o.ppEnvs, "power-platform-env", nil, "Power Platform environment id to move to the target, repeatable (the powerPlatform phase; needs the app setting T2T_POWER_PLATFORM=enabled)")
 	f.StringArrayVar(&o.licenses, "license", nil, "licence map SOURCE_SKU=TARGET_SKU by skuPartNumber, repeatable (the licenses phase; default: none)")

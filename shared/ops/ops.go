@@ -54,6 +54,8 @@ type UploadOptions struct {
 	PowerPlatformEnvironments []string
 	// DevicePlan asks for devices.csv (the devices phase).
 	DevicePlan bool
+	// Workloads are the content workloads to move with migration jobs (the contentJobs phase).
+	Workloads []string
 }
 
 // metadata renders the options as the blob metadata WaveStart reads.
@@ -85,6 +87,7 @@ func (o *UploadOptions) metadata() map[string]*string {
 	if o.DevicePlan {
 		set(wave.DevicesMetadataKey, "plan")
 	}
+	set(wave.WorkloadsMetadataKey, strings.Join(o.Workloads, ","))
 	return meta
 }
 

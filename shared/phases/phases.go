@@ -5,6 +5,7 @@ package phases
 import (
 	"t2t/shared/applications"
 	"t2t/shared/conditionalaccess"
+	"t2t/shared/contentjobs"
 	"t2t/shared/customroles"
 	"t2t/shared/devices"
 	"t2t/shared/groups"
@@ -32,6 +33,7 @@ var All = phase.Registry{
 	membership.Phase{},
 	applications.Phase{},
 	serviceprincipals.Phase{},
+	contentjobs.Phase{},     // migration jobs, when the wave names workloads
 	devices.Phase{},         // devices.csv, when the wave asks for it
 	powerplatform.Phase{},   // behind the T2T_POWER_PLATFORM setting
 	licenses.Phase{},        // after mailbox stamping: a licence given earlier provisions an empty mailbox

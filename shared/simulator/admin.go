@@ -52,6 +52,22 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		t.dnsPublished[strings.ToLower(segs[3])] = true
 		t.mu.Unlock()
 		writeJSON(w, http.StatusOK, map[string]string{"published": segs[3]})
+	case r.Method == http.MethodPost && path == "migrationjobs/advance":
+		hours, err := strconv.Atoi(r.URL.Query().Get("hours"))
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "hours must be a number"})
+			return
+		}
+		s.jobs.advanceClock(hours)
+		writeJSON(w, http.StatusOK, map[string]int{"advancedHours": hours})
+	case r.Method == http.MethodPost && len(segs) == 4 && segs[0] == "tenants" && segs[2] == "migrationjobs" && segs[3] == "fail":
+		t := s.store.tenantByIDOrName(segs[1])
+		if t == nil {
+			writeJSON(w, http.StatusNotFound, map[string]string{"error": "no tenant " + segs[1]})
+			return
+		}
+		s.jobs.failUser(t.ID, r.URL.Query().Get("user"), r.URL.Query().Get("reason"))
+		writeJSON(w, http.StatusOK, map[string]string{"failing": r.URL.Query().Get("user")})
 	case r.Method == http.MethodPost && path == "bap/advance":
 		hours, err := strconv.Atoi(r.URL.Query().Get("hours"))
 		if err != nil {

@@ -54,6 +54,7 @@ type Server struct {
 	store       *store
 	vault       *vault
 	pp          *powerPlatform // powerplatform.go
+	jobs        *migrationJobs // migrationjobs.go
 	counters    *counters
 	graphRoutes *router
 	controls    *controls // throttling, faults, replication lag, time scale (controls.go)
@@ -117,6 +118,7 @@ func New(cfg *Config, opts *Options) (*Server, error) {
 	}
 	s.vault = newVault(cfg.Vault)
 	s.pp = newPowerPlatform(cfg)
+	s.jobs = newMigrationJobs()
 	if err := s.initControls(cfg); err != nil {
 		return nil, err
 	}
@@ -129,6 +131,7 @@ func New(cfg *Config, opts *Options) (*Server, error) {
 	s.addDomainManageRoutes(s.graphRoutes) // add, verify, references, delete (domains_manage.go)
 	s.addLicenseRoutes(s.graphRoutes)      // subscribedSkus, assignLicense (licenses.go)
 	s.addDeviceRoutes(s.graphRoutes)       // owned, registered and managed devices (devices.go)
+	s.addMigrationJobRoutes(s.graphRoutes) // cross-tenant migration jobs (migrationjobs.go)
 	s.addBatchRoutes(s.graphRoutes)
 	// Groups, membership, delta, invitations, manager, getByIds (directory_routes.go).
 	s.addDirectoryRoutes(s.graphRoutes)

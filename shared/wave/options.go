@@ -52,6 +52,8 @@ type Options struct {
 	CutoverUtc *time.Time `json:"cutoverUtc,omitempty"`
 	// LicenseMap maps source SKUs to target SKUs by skuPartNumber (licenses.go).
 	LicenseMap map[string]string `json:"licenseMap,omitempty"`
+	// Workloads are the content workloads the wave's migration jobs move (workloads.go).
+	Workloads []string `json:"workloads,omitempty"`
 	// DevicePlan asks for devices.csv, the wave's device migration plan (workloads.go).
 	DevicePlan bool `json:"devicePlan,omitempty"`
 	// PowerPlatformEnvironments are the environments the wave moves to the target (workloads.go).
@@ -126,6 +128,9 @@ func ParseOptions(meta func(key string) string, defaultDomains string, known []s
 		return o, err
 	}
 	if o.PowerPlatformEnvironments, err = ParseEnvironments(meta(PowerPlatformMetadataKey)); err != nil {
+		return o, err
+	}
+	if o.Workloads, err = ParseWorkloads(meta(WorkloadsMetadataKey)); err != nil {
 		return o, err
 	}
 	switch v := strings.ToLower(strings.TrimSpace(meta(DevicesMetadataKey))); v {
