@@ -67,6 +67,13 @@ param domainMap string = ''
 @description('Power Platform environment moves (the powerPlatform phase) call the Power Platform admin API, whose REST calls Microsoft does not document (only their PowerShell cmdlets): enable them knowingly.')
 param powerPlatformMoves string = 'disabled'
 
+@allowed(['disabled', 'enabled'])
+@description('Mailbox-move prerequisites (the exchangePrereqs phase) call the Exchange Online admin API, which Microsoft does not document: enable them knowingly.')
+param exchangeAdminApi string = 'disabled'
+
+@description('The mail-enabled security group scoping the source organization relationship for mailbox moves (empty: listed as a manual step).')
+param exchangeScopeGroup string = ''
+
 @description('DeltaSync timer schedule, six-field NCRONTAB ({second} {minute} {hour} {day} {month} {day-of-week}).')
 param deltaSchedule string = '0 */15 * * * *'
 
@@ -181,6 +188,8 @@ module functionApp 'modules/functionapp.bicep' = {
     clientSecretName: clientSecretName
     domainMap: domainMap
     powerPlatformMoves: powerPlatformMoves
+    exchangeAdminApi: exchangeAdminApi
+    exchangeScopeGroup: exchangeScopeGroup
     deltaSchedule: deltaSchedule
     deltaDeletions: deltaDeletions
   }

@@ -57,6 +57,13 @@ param domainMap string = ''
 @description('Power Platform environment moves: the admin API they call is not documented by Microsoft.')
 param powerPlatformMoves string = 'disabled'
 
+@allowed(['disabled', 'enabled'])
+@description('Mailbox-move prerequisites: the Exchange Online admin API they call is not documented by Microsoft.')
+param exchangeAdminApi string = 'disabled'
+
+@description('Mail-enabled security group scoping the source organization relationship for mailbox moves.')
+param exchangeScopeGroup string = ''
+
 var isFlex = hostingPlan == 'FlexConsumption'
 
 resource storage 'Microsoft.Storage/storageAccounts@2024-01-01' existing = {
@@ -100,6 +107,9 @@ var commonSettings = {
   T2T_DOMAIN_MAP: domainMap
   T2T_POWER_PLATFORM: powerPlatformMoves
   T2T_POWER_PLATFORM_URL: 'https://api.bap.microsoft.com'
+  T2T_EXCHANGE: exchangeAdminApi
+  T2T_EXCHANGE_URL: 'https://outlook.office365.com'
+  T2T_EXCHANGE_SCOPE_GROUP: exchangeScopeGroup
   T2T_DELTA_SCHEDULE: deltaSchedule
   T2T_DELTA_DELETIONS: deltaDeletions
   T2T_GRAPH_WRITES_PER_SEC: string(graphWritesPerSecond)

@@ -52,8 +52,9 @@ func JobName(waveID, version string, chunk int) string {
 // Name implements phase.Phase.
 func (Phase) Name() string { return Type }
 
-// After implements phase.Phase: jobs move the content of migrated users.
-func (Phase) After() []string { return []string{users.Type} }
+// After implements phase.Phase: jobs move the content of migrated users, whose mail users carry the
+// mailbox-move stamps (exchangePrereqs, when the wave moves mailboxes).
+func (Phase) After() []string { return []string{users.Type, "exchangePrereqs"} }
 
 // Parts implements phase.Phase: one part when the wave names workloads.
 func (Phase) Parts(_ context.Context, env *phase.Env) (int, error) {

@@ -53,11 +53,19 @@ func (p Phase) run(ctx context.Context, env *phase.Env, chunk int, plan bool) (w
 	for id, name := range skus {
 		byName[name] = id
 	}
+	stamped, err := p.stamped(ctx, env)
+	if err != nil {
+		return wave.Counts{}, err
+	}
 	var links []state.IDMapping
 	retry := 0
 	for _, u := range snap.Users {
 		want := mapped(env, u)
-		if len(want) == 0 || ledger.Done(u.UPN) {
+		if len(want) == 0 || ledger.Done(u.UPN) && ledger.Entry(u.UPN).Status != wave.ObjPending {
+			continue
+		}
+		if stamped != nil && !stamped[strings.ToLower(u.UPN)] {
+			ledger.Set(u.UPN, wave.ObjPending, targets[u.SourceID], "not licensed: its mailbox-move stamps are not in place (see "+strings.Join(p.RunsAfter, ", ")+"); a licence before them provisions an empty mailbox that blocks the move")
 			continue
 		}
 		o := converge(ctx, env, u.SourceID, targets[u.SourceID], want, byName, plan)
@@ -76,6 +84,26 @@ func (p Phase) run(ctx context.Context, env *phase.Env, chunk int, plan bool) (w
 		return wave.Counts{}, err
 	}
 	return ledger.Finish(ctx, retry)
+}
+
+// stamped lists, when the wave moves mailboxes, the users whose mail users carry the mailbox-move
+// stamps (settled Created or Matched by the phases licences run after); nil when nothing is to wait for.
+func (p Phase) stamped(ctx context.Context, env *phase.Env) (map[string]bool, error) {
+	if !slices.Contains(env.Options.Workloads, "Exchange") || len(p.RunsAfter) == 0 {
+		return nil, nil
+	}
+	out := map[string]bool{}
+	for _, name := range p.RunsAfter {
+		for e, err := range env.Store.Ledger(ctx, env.Wave, env.Version, name) {
+			if err != nil {
+				return nil, err
+			}
+			if e.Status == wave.ObjCreated || e.Status == wave.ObjMatched || e.Status == wave.ObjWouldCreate || e.Status == wave.ObjWouldMatch {
+				out[strings.ToLower(e.Key)] = true
+			}
+		}
+	}
+	return out, nil
 }
 
 type outcome struct {

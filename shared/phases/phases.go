@@ -8,6 +8,7 @@ import (
 	"t2t/shared/contentjobs"
 	"t2t/shared/customroles"
 	"t2t/shared/devices"
+	"t2t/shared/exchangeprereqs"
 	"t2t/shared/groups"
 	"t2t/shared/guests"
 	"t2t/shared/licenses"
@@ -33,11 +34,12 @@ var All = phase.Registry{
 	membership.Phase{},
 	applications.Phase{},
 	serviceprincipals.Phase{},
+	exchangeprereqs.Phase{}, // MailUser stamps before the content jobs, behind T2T_EXCHANGE
 	contentjobs.Phase{},     // migration jobs, when the wave names workloads
 	devices.Phase{},         // devices.csv, when the wave asks for it
 	powerplatform.Phase{},   // behind the T2T_POWER_PLATFORM setting
-	licenses.Phase{},        // after mailbox stamping: a licence given earlier provisions an empty mailbox
-	conditionalaccess.Phase, // last: it runs after every phase whose objects policies reference
+	licenses.Phase{RunsAfter: []string{exchangeprereqs.Type}}, // after mailbox stamping: a licence given earlier provisions an empty mailbox
+	conditionalaccess.Phase,                                   // last: it runs after every phase whose objects policies reference
 }
 
 func init() {

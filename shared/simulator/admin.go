@@ -52,6 +52,14 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		t.dnsPublished[strings.ToLower(segs[3])] = true
 		t.mu.Unlock()
 		writeJSON(w, http.StatusOK, map[string]string{"published": segs[3]})
+	case r.Method == http.MethodPost && path == "exchange/throttle":
+		n, err := strconv.Atoi(r.URL.Query().Get("count"))
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "count must be a number"})
+			return
+		}
+		s.exchange.throttleNext(n)
+		writeJSON(w, http.StatusOK, map[string]int{"throttled": n})
 	case r.Method == http.MethodPost && path == "migrationjobs/advance":
 		hours, err := strconv.Atoi(r.URL.Query().Get("hours"))
 		if err != nil {

@@ -44,6 +44,9 @@ type TenantConfig struct {
 	Policies     *PoliciesConfig     `json:"policies,omitempty"`
 	// Skus are the tenant's licence subscriptions (licenses.go).
 	Skus []SkuConfig `json:"skus,omitempty"`
+	// MailboxMoveGroup is the mail-enabled security group scoping the tenant's organization
+	// relationship for mailbox moves (exchange.go).
+	MailboxMoveGroup string `json:"mailboxMoveGroup,omitempty"`
 	// Environments are the tenant's Power Platform environments (powerplatform.go).
 	Environments []EnvironmentConfig `json:"environments,omitempty"`
 }

@@ -18,7 +18,7 @@ const (
 	tokenLifetime   = time.Hour
 )
 
-var knownResources = map[string]bool{graphResource: true, vaultResource: true, storageResource: true, powerAppsResource: true}
+var knownResources = map[string]bool{graphResource: true, vaultResource: true, storageResource: true, powerAppsResource: true, exchangeResource: true}
 
 // aadError is the token endpoint's error body (https://learn.microsoft.com/entra/identity-platform/reference-error-codes).
 type aadError struct {

@@ -55,6 +55,7 @@ type Server struct {
 	vault       *vault
 	pp          *powerPlatform // powerplatform.go
 	jobs        *migrationJobs // migrationjobs.go
+	exchange    *exchangeState // exchange.go
 	counters    *counters
 	graphRoutes *router
 	controls    *controls // throttling, faults, replication lag, time scale (controls.go)
@@ -119,6 +120,7 @@ func New(cfg *Config, opts *Options) (*Server, error) {
 	s.vault = newVault(cfg.Vault)
 	s.pp = newPowerPlatform(cfg)
 	s.jobs = newMigrationJobs()
+	s.exchange = newExchange(cfg)
 	if err := s.initControls(cfg); err != nil {
 		return nil, err
 	}
@@ -161,6 +163,7 @@ func (s *Server) Start(ctx context.Context) error {
 	graphMux.HandleFunc("/beta/", s.serveGraph)
 	graphMux.HandleFunc("/_sim/", s.serveAdmin)
 	graphMux.HandleFunc("/bap/", s.servePowerPlatform) // powerplatform.go
+	graphMux.HandleFunc("/adminapi/", s.serveExchange) // exchange.go
 	graphMux.HandleFunc("/bap-storage/", s.servePowerPlatform)
 	graphMux.HandleFunc(ManagedIdentityPath, s.serveManagedIdentity)
 	graphMux.HandleFunc("/", s.serveOAuth)
