@@ -143,13 +143,16 @@ func converge(ctx context.Context, env *phase.Env, ledger *phase.Chunk, g Guest,
 }
 
 // find returns the id of the target account holding address (as its mail, an other mail, its user
-// principal name, or the #EXT# form a B2B invitation gives it), "" for none, and refuses an
+// principal name, the #EXT# form a B2B invitation gives it, or its sign-in identity), "" for none, and refuses an
 // ambiguous address (two accounts) with a reason.
 func find(ctx context.Context, c *graph.Client, address string) (string, error) {
 	q := strings.ReplaceAll(address, "'", "''")
 	ext := strings.ReplaceAll(strings.ReplaceAll(address, "@", "_")+"#EXT#", "'", "''")
 	filter := "mail eq '" + q + "' or otherMails/any(m:m eq '" + q + "') or userPrincipalName eq '" + q +
 		"' or startswith(userPrincipalName,'" + ext + "')"
+	for _, issuer := range []string{"ExternalAzureAD", "mail"} { // a guest's sign-in identity
+		filter += " or identities/any(i:i/issuer eq '" + issuer + "' and i/issuerAssignedId eq '" + q + "')"
+	}
 	resp, err := c.Users().Get(ctx, &graphusers.UsersRequestBuilderGetRequestConfiguration{
 		QueryParameters: &graphusers.UsersRequestBuilderGetQueryParameters{Filter: &filter, Select: []string{"id", "userPrincipalName"}}})
 	if err != nil {

@@ -220,6 +220,9 @@ func (p *filterParser) propName(name string) string {
 	if p.lambda != "" && name == p.lambda {
 		return itVar
 	}
+	if p.lambda != "" && strings.HasPrefix(name, p.lambda+"/") {
+		return itVar + name[len(p.lambda):] // a property of a complex item: $it/issuer
+	}
 	return name
 }
 

@@ -148,14 +148,40 @@ func (s *schema[T]) checkAny(x anyNode, advanced bool) *graphError {
 	if p == nil {
 		return errBadRequest("Could not find a property named '%s' on type '%s'.", x.prop, s.qualName)
 	}
-	if _, isList := p.get(new(T)).([]string); !isList || p.filter == filterNone {
+	_, isList := p.get(new(T)).([]string)
+	_, isIdentities := p.get(new(T)).([]ObjectIdentity)
+	if !isList && !isIdentities || p.filter == filterNone {
 		return errUnsupportedQuery("Unsupported or invalid query filter clause specified for property '%s' of resource '%s'.", p.name, s.typeName)
 	}
 	return s.checkNode(x.inner, advanced, p.name)
 }
 
+// identityField reads issuer, issuerAssignedId or signInType of an identity in an any() over
+// identities (https://learn.microsoft.com/graph/api/resources/objectidentity: eq only).
+func identityField(it any, name string) (any, bool) {
+	id, ok := it.(ObjectIdentity)
+	if !ok {
+		return nil, false
+	}
+	switch strings.TrimPrefix(name, itVar+"/") {
+	case "issuer":
+		return id.Issuer, true
+	case "issuerAssignedId":
+		return id.IssuerAssignedID, true
+	case "signInType":
+		return id.SignInType, true
+	}
+	return nil, false
+}
+
 func (s *schema[T]) checkOp(name, op string, advanced bool, lambdaProp string) *graphError {
 	support := filterNone
+	if strings.HasPrefix(name, itVar+"/") && lambdaProp == "identities" {
+		if _, ok := identityField(ObjectIdentity{}, name); !ok || op != "eq" {
+			return errUnsupportedQuery("Unsupported or invalid query filter clause specified for property '%s' of resource '%s'.", name, s.typeName)
+		}
+		return nil
+	}
 	if name == itVar && lambdaProp != "" {
 		support = s.lookup(lambdaProp).filter
 	} else if p := s.lookup(name); p == nil {
@@ -186,6 +212,9 @@ func (s *schema[T]) eval(n filterNode, obj *T, it any) bool {
 		if name == itVar {
 			return it
 		}
+		if v, ok := identityField(it, name); ok {
+			return v
+		}
 		return s.lookup(name).get(obj)
 	}
 	switch x := n.(type) {
@@ -197,9 +226,18 @@ func (s *schema[T]) eval(n filterNode, obj *T, it any) bool {
 	case notNode:
 		return !s.eval(x.inner, obj, it)
 	case anyNode:
-		for _, v := range s.lookup(x.prop).get(obj).([]string) {
-			if s.eval(x.inner, obj, v) {
-				return true
+		switch list := s.lookup(x.prop).get(obj).(type) {
+		case []string:
+			for _, v := range list {
+				if s.eval(x.inner, obj, v) {
+					return true
+				}
+			}
+		case []ObjectIdentity:
+			for _, v := range list {
+				if s.eval(x.inner, obj, v) {
+					return true
+				}
 			}
 		}
 		return false

@@ -129,7 +129,8 @@ var userSchema = newSchema("User", "microsoft.graph.user", []prop[User]{
 	strProp("creationType", func(u *User) string { return u.CreationType }, false, filterEq),
 	strProp("externalUserState", func(u *User) string { return u.ExternalUserState }, false, filterEq),
 	{name: "externalUserStateChangeDateTime", get: func(u *User) any { return timeOrZero(u.ExternalUserStateChangeDateTime) }, filter: filterAdvancedOn},
-	{name: "identities", get: func(u *User) any { return identitiesOrEmpty(u.Identities) }},
+	// identities/any(c:c/issuerAssignedId eq '...' and c/issuer eq '...') is filterable (eq only).
+	{name: "identities", get: func(u *User) any { return identitiesOrEmpty(u.Identities) }, filter: filterEq},
 	{name: "onPremisesExtensionAttributes", get: func(u *User) any { return extensionAttributes(u.ExtensionAttributes) }},
 })
 

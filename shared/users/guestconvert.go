@@ -30,8 +30,12 @@ func extForm(address string) string {
 	return strings.ReplaceAll(address, "@", "_") + "#EXT#"
 }
 
+// guestIssuers are the identity issuers of B2B guests: another Entra tenant, and email one-time
+// passcode or Microsoft accounts (https://learn.microsoft.com/graph/api/resources/objectidentity).
+var guestIssuers = []string{"ExternalAzureAD", "mail"}
+
 // targetGuest finds the external account the target already holds for the migrating user: by mail,
-// otherMails, or the #EXT# form of the source UPN. Nil when there is none; a
+// otherMails, identities, or the #EXT# form of the source UPN. Nil when there is none; a
 // Permanent error when two accounts match (which one is the person is a decision for a person).
 func (im *Importer) targetGuest(ctx context.Context, ex Exported) (models.Userable, error) {
 	addrs := []string{sourceAddress(ex)}
@@ -40,6 +44,11 @@ func (im *Importer) targetGuest(ctx context.Context, ex Exported) (models.Userab
 		q := strings.ReplaceAll(a, "'", "''")
 		terms = append(terms, "mail eq '"+q+"'", "otherMails/any(m:m eq '"+q+"')",
 			"startswith(userPrincipalName,'"+strings.ReplaceAll(extForm(a), "'", "''")+"')")
+		// The B2B identity the guest signs in with, even when its mail and UPN were changed since
+		// (Graph wants both issuer and issuerAssignedId in an identities filter).
+		for _, issuer := range guestIssuers {
+			terms = append(terms, "identities/any(i:i/issuer eq '"+issuer+"' and i/issuerAssignedId eq '"+q+"')")
+		}
 	}
 	filter := strings.Join(terms, " or ")
 	resp, err := im.Target.Users().Get(ctx, &graphusers.UsersRequestBuilderGetRequestConfiguration{

@@ -152,3 +152,33 @@ func TestImportRefusesAnAmbiguousTargetGuest(t *testing.T) {
 		t.Errorf("an ambiguous match created %d users", n-before)
 	}
 }
+
+// TestImportFindsATargetGuestByItsIdentity: a guest whose mail, otherMails and UPN were changed
+// since its invitation is still found by the identity it signs in with, and converted in place.
+func TestImportFindsATargetGuestByItsIdentity(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	src := e.sourceUsers(t, 1)
+	address := *src[0].GetUserPrincipalName()
+	guestID := inviteGuest(ctx, t, e, address)
+	patch := models.NewUser()
+	mail, upn := "someone.else@partner.example", "renamed_partner.example#EXT#@fabrikam.onmicrosoft.com"
+	patch.SetMail(&mail)
+	patch.SetOtherMails([]string{})
+	patch.SetUserPrincipalName(&upn)
+	if _, err := e.target.Users().ByUserId(guestID).Patch(ctx, patch, nil); err != nil {
+		t.Fatal(err)
+	}
+	rows := []mapping.Row{{Line: 2, Source: address, Destination: "found.by.identity@fabrikam.example"}}
+	snap, err := users.Export(ctx, e.source, scope("gcid"), rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im := &users.Importer{Target: e.target, Store: e.store, Migration: e.migration, MaxAttempts: 3}
+	if counts, err := im.Import(ctx, snap); err != nil || counts != (wave.Counts{Matched: 1}) {
+		t.Fatalf("Import: %+v, %v; want the guest found by its identity and converted", counts, err)
+	}
+	if m, err := e.store.GetIDMap(ctx, e.migration, users.Type, *src[0].GetId()); err != nil || m.TargetID != guestID {
+		t.Errorf("id map %+v, %v; want the guest %s", m, err, guestID)
+	}
+}
