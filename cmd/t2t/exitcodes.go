@@ -15,7 +15,7 @@ const (
 	exitOK           = 0   // the command did what it was asked
 	exitFailed       = 1   // something went wrong (storage unreachable, unreadable file, ...)
 	exitUsage        = 2   // bad command line: unknown command or flag, missing or bad argument
-	exitFailures     = 3   // watch: the wave finished with failures or was rejected; validate: rows rejected; cutover: users failed
+	exitFailures     = 3   // watch: the wave finished with failures or was rejected; validate: rows rejected; cutover: users failed; domain: refused
 	exitNotFound     = 4   // no such wave, report or document
 	exitNotAvailable = 5   // not available yet: the wave has no report yet
 	exitTimeout      = 6   // watch --timeout ran out before the wave finished
@@ -29,10 +29,10 @@ const exitCodesHelp = `Exit codes:
   1    error (storage unreachable, unreadable file, ...)
   2    usage error (unknown command or flag, missing or bad argument)
   3    the wave finished with failures or was rejected (watch); rows were rejected (validate);
-       users failed (cutover)
+       users failed (cutover); the step was refused (domain)
   4    not found: no such wave, report or document
   5    not available yet: the wave has no report yet
-  6    watch or cutover --timeout ran out before the wave (or the cutover) finished
+  6    watch, cutover or domain --timeout ran out before the wave (or the step) finished
   7    storage refused the credential, or no credential could get a token
   130  interrupted (Ctrl-C)`
 
