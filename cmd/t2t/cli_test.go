@@ -109,6 +109,10 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		{"status"}, // no storage configured
 		{"start", "x.csv", "--ca-state", "enabled", "--storage", "UseDevelopmentStorage=true"},
 		{"start", "x.csv", "--rewrite", "nodomain", "--storage", "UseDevelopmentStorage=true"},
+		{"start", "x.csv", "--workloads", "Yammer", "--storage", "UseDevelopmentStorage=true"},
+		{"start", "x.csv", "--license", "E3", "--storage", "UseDevelopmentStorage=true"},
+		{"domain", "steal", "contoso.com", "--storage", "UseDevelopmentStorage=true"},
+		{"domain", "plan"},
 		{"status", "--account-url", "https://127.0.0.1:1/devstoreaccount1"}, // no queue or table URL to derive
 	} {
 		r := t2tCode(t, map[string]string{}, exitUsage, args...)
