@@ -67,14 +67,13 @@ func (Phase) Parts(_ context.Context, env *phase.Env) (int, error) {
 // Export implements phase.Phase: the wave's created and matched users, by target id, in jobs of at
 // most MaxUsers. It reads the users ledger, not a tenant.
 func (Phase) Export(ctx context.Context, env *phase.Env, part int) ([]int, error) {
-	var members []Member
-	for e, err := range env.Store.Ledger(ctx, env.Wave, env.Version, users.Type) {
-		if err != nil {
-			return nil, err
-		}
-		if (e.Status == wave.ObjCreated || e.Status == wave.ObjMatched) && e.TargetID != "" {
-			members = append(members, Member{TargetID: e.TargetID, UPN: e.TargetKey})
-		}
+	migrated, err := users.Migrated(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	members := make([]Member, len(migrated))
+	for i, e := range migrated {
+		members[i] = Member{TargetID: e.TargetID, UPN: e.TargetKey}
 	}
 	slices.SortFunc(members, func(a, b Member) int {
 		if a.TargetID < b.TargetID {

@@ -15,8 +15,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/microsoftgraph/msgraph-sdk-go/models"
-
 	"t2t/shared/devices"
 	"t2t/shared/localstack"
 	"t2t/shared/mapping"
@@ -81,21 +79,9 @@ func TestDevicesCSVListsEachDeviceWithItsUsersSIDsAndAction(t *testing.T) {
 		snap.Users = append(snap.Users, users.Exported{Row: mapping.Row{Line: i + 2, Source: upn}, User: users.SourceUser{ID: id, UserPrincipalName: upn}})
 		if i < 4 && i != 1 {
 			dest := fmt.Sprintf("moved%d@fabrikam.example", i)
-			tu := models.NewUser()
-			nick, on, pw := strings.Split(dest, "@")[0], true, "Temp-Passw0rd-For-Test!"
-			tu.SetUserPrincipalName(&dest)
-			tu.SetDisplayName(&nick)
-			tu.SetMailNickname(&nick)
-			tu.SetAccountEnabled(&on)
-			p := models.NewPasswordProfile()
-			p.SetPassword(&pw)
-			tu.SetPasswordProfile(p)
-			got, err := s.Target.Users().Post(ctx, tu, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			maps = append(maps, state.IDMapping{Type: users.Type, SourceID: id, TargetID: *got.GetId(), TargetKey: dest, Created: true})
-			targets[upn] = [2]string{dest, *got.GetId()}
+			tid := phasetest.CreateUser(ctx, t, s.Target, phasetest.NewUser(dest))
+			maps = append(maps, state.IDMapping{Type: users.Type, SourceID: id, TargetID: tid, TargetKey: dest, Created: true})
+			targets[upn] = [2]string{dest, tid}
 		}
 	}
 	if err := env.PutSnapshot(ctx, users.Type, 0, snap); err != nil {

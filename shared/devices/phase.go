@@ -8,7 +8,6 @@ package devices
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -18,7 +17,6 @@ import (
 
 	"t2t/shared/graph"
 	"t2t/shared/phase"
-	"t2t/shared/state"
 	"t2t/shared/users"
 )
 
@@ -61,35 +59,21 @@ func (Phase) Name() string { return Type }
 // After implements phase.Phase: the plan names each user's target account.
 func (Phase) After() []string { return []string{users.Type} }
 
-func userChunks(ctx context.Context, env *phase.Env) ([]int, error) {
-	return env.Store.PhaseChunks(ctx, env.Wave, env.Version, users.Type)
-}
-
 // Parts implements phase.Phase: one part per users chunk, none unless the wave asks for the plan.
 func (Phase) Parts(ctx context.Context, env *phase.Env) (int, error) {
 	if !env.Options.DevicePlan {
 		return 0, nil
 	}
-	cs, err := userChunks(ctx, env)
+	cs, err := users.Chunks(ctx, env)
 	return len(cs), err
 }
 
 // Export implements phase.Phase: the devices each user of one users chunk owns or registered, with
 // their Intune records.
 func (Phase) Export(ctx context.Context, env *phase.Env, part int) ([]int, error) {
-	cs, err := userChunks(ctx, env)
-	if err != nil {
-		return nil, err
-	}
-	if part >= len(cs) {
-		return nil, phase.Terminal(fmt.Errorf("devices part %d: the users phase has %d chunks", part, len(cs)))
-	}
-	var us users.Snapshot
-	if err := env.GetSnapshot(ctx, users.Type, cs[part], &us); err != nil {
-		if errors.Is(err, state.ErrNotFound) {
-			return nil, nil
-		}
-		return nil, err
+	chunk, us, err := users.PartSnapshot(ctx, env, Type, part)
+	if err != nil || us == nil {
+		return nil, err // a poisoned users export part has no snapshot
 	}
 	found := make([][]Device, len(us.Users))
 	err = phase.Parallel(len(us.Users), 4, func(i int) error {
@@ -100,14 +84,14 @@ func (Phase) Export(ctx context.Context, env *phase.Env, part int) ([]int, error
 	if err != nil {
 		return nil, err
 	}
-	snap := Snapshot{Chunk: cs[part], Devices: []Device{}}
+	snap := Snapshot{Chunk: chunk, Devices: []Device{}}
 	for _, list := range found {
 		snap.Devices = append(snap.Devices, list...)
 	}
-	if err := env.PutSnapshot(ctx, Type, cs[part], snap); err != nil {
+	if err := env.PutSnapshot(ctx, Type, chunk, snap); err != nil {
 		return nil, err
 	}
-	return []int{cs[part]}, nil
+	return []int{chunk}, nil
 }
 
 // userDevices reads one user's owned and registered devices and joins its managed devices to them.

@@ -42,18 +42,10 @@ func config() *simulator.Config {
 }
 
 func newUser(upn, mail string) models.Userable {
-	u := models.NewUser()
-	nick, enabled, pw := strings.Split(upn, "@")[0], true, "Temp-Passw0rd-For-Test!"
-	u.SetUserPrincipalName(&upn)
-	u.SetDisplayName(&nick)
-	u.SetMailNickname(&nick)
-	u.SetAccountEnabled(&enabled)
+	u := phasetest.NewUser(upn)
 	if mail != "" {
 		u.SetMail(&mail)
 	}
-	p := models.NewPasswordProfile()
-	p.SetPassword(&pw)
-	u.SetPasswordProfile(p)
 	return u
 }
 

@@ -64,22 +64,12 @@ func TestMailUsersAreStampedAndLicensedUsersRefused(t *testing.T) {
 	targets := map[string]string{}
 	for i, src := range sources {
 		upn := fmt.Sprintf("moved%d@fabrikam.example", i)
-		u := models.NewUser()
-		nick, on, pw, loc := strings.Split(upn, "@")[0], true, "Temp-Passw0rd-For-Test!", "GB"
-		u.SetUserPrincipalName(&upn)
-		u.SetDisplayName(&nick)
-		u.SetMailNickname(&nick)
-		u.SetAccountEnabled(&on)
+		u := phasetest.NewUser(upn)
+		loc := "GB"
 		u.SetUsageLocation(&loc)
-		p := models.NewPasswordProfile()
-		p.SetPassword(&pw)
-		u.SetPasswordProfile(p)
-		got, err := s.Target.Users().Post(ctx, u, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		id := phasetest.CreateUser(ctx, t, s.Target, u)
 		targets[src] = upn
-		entries = append(entries, state.LedgerEntry{Wave: "exo", Version: "v1", Phase: "users", Key: src, TargetID: *got.GetId(), TargetKey: upn, Status: wave.ObjCreated})
+		entries = append(entries, state.LedgerEntry{Wave: "exo", Version: "v1", Phase: "users", Key: src, TargetID: id, TargetKey: upn, Status: wave.ObjCreated})
 		if i == 2 { // licensed too early
 			skus, err := s.Target.SubscribedSkus().Get(ctx, nil)
 			if err != nil {
@@ -91,7 +81,7 @@ func TestMailUsersAreStampedAndLicensedUsersRefused(t *testing.T) {
 			l.SetDisabledPlans([]uuid.UUID{})
 			body.SetAddLicenses([]models.AssignedLicenseable{l})
 			body.SetRemoveLicenses([]uuid.UUID{})
-			if _, err := s.Target.Users().ByUserId(*got.GetId()).AssignLicense().Post(ctx, body, nil); err != nil {
+			if _, err := s.Target.Users().ByUserId(id).AssignLicense().Post(ctx, body, nil); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -82,16 +82,14 @@ func enabled(env *phase.Env) string {
 // Export implements phase.Phase: the wave's migrated users (from the users ledger) with their
 // source mailboxes, in chunks of wave.ChunkSize.
 func (Phase) Export(ctx context.Context, env *phase.Env, part int) ([]int, error) {
-	var list []User
-	for e, err := range env.Store.Ledger(ctx, env.Wave, env.Version, users.Type) {
-		if err != nil {
-			return nil, err
-		}
-		if (e.Status == wave.ObjCreated || e.Status == wave.ObjMatched) && e.TargetID != "" {
-			list = append(list, User{SourceUPN: e.Key, TargetID: e.TargetID, TargetUPN: e.TargetKey})
-		}
+	migrated, err := users.Migrated(ctx, env)
+	if err != nil {
+		return nil, err
 	}
-	slices.SortFunc(list, func(a, b User) int { return strings.Compare(a.SourceUPN, b.SourceUPN) })
+	list := make([]User, len(migrated))
+	for i, e := range migrated {
+		list[i] = User{SourceUPN: e.Key, TargetID: e.TargetID, TargetUPN: e.TargetKey}
+	}
 	if enabled(env) == "" {
 		boxes, err := newExo(env.Source, env.SettingOf(SettingURL)).mailboxes(ctx)
 		if err != nil {

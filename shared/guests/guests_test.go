@@ -13,8 +13,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/microsoftgraph/msgraph-sdk-go/models"
-
 	"t2t/shared/groups"
 	"t2t/shared/guests"
 	"t2t/shared/localstack"
@@ -93,21 +91,9 @@ func sourceScope(ctx context.Context, t *testing.T, s *phasetest.Setup, env *pha
 // might have left it.
 func holdAddress(ctx context.Context, t *testing.T, s *phasetest.Setup, nick, address string) string {
 	t.Helper()
-	u := models.NewUser()
-	upn, enabled, pw := nick+"@fabrikam.example", true, "Temp-Passw0rd-For-Test!"
-	u.SetUserPrincipalName(&upn)
-	u.SetDisplayName(&nick)
-	u.SetMailNickname(&nick)
-	u.SetAccountEnabled(&enabled)
+	u := phasetest.NewUser(nick + "@fabrikam.example")
 	u.SetOtherMails([]string{address})
-	p := models.NewPasswordProfile()
-	p.SetPassword(&pw)
-	u.SetPasswordProfile(p)
-	got, err := s.Target.Users().Post(ctx, u, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return *got.GetId()
+	return phasetest.CreateUser(ctx, t, s.Target, u)
 }
 
 func TestGuestsAreInvitedOnceMatchedOrRefused(t *testing.T) {

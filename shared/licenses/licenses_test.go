@@ -11,8 +11,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/microsoftgraph/msgraph-sdk-go/models"
-
 	"t2t/shared/licenses"
 	"t2t/shared/localstack"
 	"t2t/shared/mapping"
@@ -83,23 +81,11 @@ func prepare(ctx context.Context, t *testing.T, s *phasetest.Setup, env *phase.E
 
 func createUser(ctx context.Context, t *testing.T, s *phasetest.Setup, upn, location string) string {
 	t.Helper()
-	u := models.NewUser()
-	nick, enabled, pw := strings.Split(upn, "@")[0], true, "Temp-Passw0rd-For-Test!"
-	u.SetUserPrincipalName(&upn)
-	u.SetDisplayName(&nick)
-	u.SetMailNickname(&nick)
-	u.SetAccountEnabled(&enabled)
+	u := phasetest.NewUser(upn)
 	if location != "" {
 		u.SetUsageLocation(&location)
 	}
-	p := models.NewPasswordProfile()
-	p.SetPassword(&pw)
-	u.SetPasswordProfile(p)
-	got, err := s.Target.Users().Post(ctx, u, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return *got.GetId()
+	return phasetest.CreateUser(ctx, t, s.Target, u)
 }
 
 func copySnapshot(ctx context.Context, t *testing.T, from, to *phase.Env) {

@@ -8,7 +8,6 @@ package licenses
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -18,7 +17,6 @@ import (
 
 	"t2t/shared/graph"
 	"t2t/shared/phase"
-	"t2t/shared/state"
 	"t2t/shared/users"
 )
 
@@ -57,16 +55,12 @@ func (Phase) Name() string { return Type }
 // After implements phase.Phase.
 func (p Phase) After() []string { return append([]string{users.Type}, p.RunsAfter...) }
 
-func userChunks(ctx context.Context, env *phase.Env) ([]int, error) {
-	return env.Store.PhaseChunks(ctx, env.Wave, env.Version, users.Type)
-}
-
 // Parts implements phase.Phase: one part per users chunk, none when the wave maps no SKU.
 func (Phase) Parts(ctx context.Context, env *phase.Env) (int, error) {
 	if len(env.Options.LicenseMap) == 0 {
 		return 0, nil
 	}
-	cs, err := userChunks(ctx, env)
+	cs, err := users.Chunks(ctx, env)
 	return len(cs), err
 }
 
@@ -75,20 +69,9 @@ const filterBatch = 15
 
 // Export implements phase.Phase: the source licences of one users chunk's users, by part number.
 func (Phase) Export(ctx context.Context, env *phase.Env, part int) ([]int, error) {
-	cs, err := userChunks(ctx, env)
-	if err != nil {
-		return nil, err
-	}
-	if part >= len(cs) {
-		return nil, phase.Terminal(fmt.Errorf("licenses part %d: the users phase has %d chunks", part, len(cs)))
-	}
-	chunk := cs[part]
-	var us users.Snapshot
-	if err := env.GetSnapshot(ctx, users.Type, chunk, &us); err != nil {
-		if errors.Is(err, state.ErrNotFound) {
-			return nil, nil // a poisoned users export part has no snapshot
-		}
-		return nil, err
+	chunk, us, err := users.PartSnapshot(ctx, env, Type, part)
+	if err != nil || us == nil {
+		return nil, err // a poisoned users export part has no snapshot
 	}
 	names, err := skuNames(ctx, env.Source)
 	if err != nil {

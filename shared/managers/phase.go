@@ -7,7 +7,6 @@ package managers
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
@@ -15,7 +14,6 @@ import (
 
 	"t2t/shared/graph"
 	"t2t/shared/phase"
-	"t2t/shared/state"
 	"t2t/shared/users"
 )
 
@@ -55,32 +53,17 @@ func (Phase) Name() string { return Type }
 // After implements phase.Phase: managers are users, so every user of the wave must be settled.
 func (Phase) After() []string { return []string{users.Type} }
 
-func userChunks(ctx context.Context, env *phase.Env) ([]int, error) {
-	return env.Store.PhaseChunks(ctx, env.Wave, env.Version, users.Type)
-}
-
 // Parts implements phase.Phase: one part per users chunk.
 func (Phase) Parts(ctx context.Context, env *phase.Env) (int, error) {
-	cs, err := userChunks(ctx, env)
+	cs, err := users.Chunks(ctx, env)
 	return len(cs), err
 }
 
 // Export implements phase.Phase: it reads the source manager of each user of one users chunk.
 func (Phase) Export(ctx context.Context, env *phase.Env, part int) ([]int, error) {
-	cs, err := userChunks(ctx, env)
-	if err != nil {
-		return nil, err
-	}
-	if part >= len(cs) {
-		return nil, phase.Terminal(fmt.Errorf("managers part %d: the users phase has %d chunks", part, len(cs)))
-	}
-	chunk := cs[part]
-	var us users.Snapshot
-	if err := env.GetSnapshot(ctx, users.Type, chunk, &us); err != nil {
-		if errors.Is(err, state.ErrNotFound) {
-			return nil, nil // a poisoned users export part has no snapshot
-		}
-		return nil, err
+	chunk, us, err := users.PartSnapshot(ctx, env, Type, part)
+	if err != nil || us == nil {
+		return nil, err // a poisoned users export part has no snapshot
 	}
 	snap := Snapshot{Chunk: chunk, Users: make([]Link, len(us.Users))}
 	for i, u := range us.Users {

@@ -109,18 +109,13 @@ func MappingFile(ctx context.Context, env *phase.Env) ([]byte, int, error) {
 	if err := w.Write([]string{"Source", "Destination"}); err != nil {
 		return nil, 0, err
 	}
-	n := 0
-	for e, err := range env.Store.Ledger(ctx, env.Wave, env.Version, users.Type) {
-		if err != nil {
+	migrated, err := users.Migrated(ctx, env)
+	if err != nil {
+		return nil, 0, err
+	}
+	for _, e := range migrated {
+		if err := w.Write([]string{e.Key, e.TargetKey}); err != nil {
 			return nil, 0, err
-		}
-		done := e.Status == wave.ObjCreated || e.Status == wave.ObjMatched ||
-			env.DryRun && (e.Status == wave.ObjWouldCreate || e.Status == wave.ObjWouldMatch)
-		if done && e.TargetKey != "" {
-			if err := w.Write([]string{e.Key, e.TargetKey}); err != nil {
-				return nil, 0, err
-			}
-			n++
 		}
 	}
 	w.Flush()

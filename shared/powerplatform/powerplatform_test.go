@@ -6,6 +6,7 @@ package powerplatform_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -60,7 +61,8 @@ func setup(ctx context.Context, t *testing.T, envs ...string) (*phasetest.Setup,
 	src, tgt := pick("contoso"), pick("fabrikam")
 	var entries []state.LedgerEntry
 	for i := range src {
-		entries = append(entries, state.LedgerEntry{Wave: "pp", Version: "v1", Phase: "users", Key: src[i], TargetKey: tgt[i], Status: wave.ObjCreated})
+		entries = append(entries, state.LedgerEntry{Wave: "pp", Version: "v1", Phase: "users", Key: src[i], TargetKey: tgt[i],
+			TargetID: fmt.Sprintf("00000000-0000-0000-0000-%012d", i), Status: wave.ObjCreated})
 	}
 	if err := env.Store.PutLedgers(ctx, entries); err != nil {
 		t.Fatal(err)

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/microsoftgraph/msgraph-sdk-go/models"
+
 	"t2t/shared/graph"
 	"t2t/shared/phase"
 	"t2t/shared/simulator"
@@ -211,4 +213,29 @@ func (s *Setup) getJSON(t testing.TB, path string, v any) {
 	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
 		t.Fatalf("GET %s: %v", path, err)
 	}
+}
+
+// NewUser is a user model ready to create: enabled, its display name and mail nickname from the
+// UPN's local part, a temporary password.
+func NewUser(upn string) models.Userable {
+	u := models.NewUser()
+	nick, enabled, pw := strings.Split(upn, "@")[0], true, "Temp-Passw0rd-For-Test!"
+	u.SetUserPrincipalName(&upn)
+	u.SetDisplayName(&nick)
+	u.SetMailNickname(&nick)
+	u.SetAccountEnabled(&enabled)
+	p := models.NewPasswordProfile()
+	p.SetPassword(&pw)
+	u.SetPasswordProfile(p)
+	return u
+}
+
+// CreateUser creates u in a tenant through Graph and returns its id.
+func CreateUser(ctx context.Context, t testing.TB, c *graph.Client, u models.Userable) string {
+	t.Helper()
+	got, err := c.Users().Post(ctx, u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return *got.GetId()
 }
