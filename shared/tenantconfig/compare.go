@@ -64,7 +64,7 @@ func compareDomains(src, tgt *Settings, domainMap map[string]string) []Verdict {
 		v := Verdict{Key: domainPrefix + d.Name, Name: d.Name, Status: wave.ObjMatched, Reason: "verified in source and target"}
 		if !verified[d.Name] {
 			v.Status = wave.ObjSkipped
-			v.Reason = "verified in the source, not in the target: the domain moves at cutover (remove it from the source tenant, then add and verify it in the target)"
+			v.Reason = "verified in the source, not in the target: the domain moves at cutover (remove it from the source tenant, then add and verify it in the target: 't2t domain plan|free|remove|add|verify|move')"
 			if to := domainMap[d.Name]; to != "" {
 				v.Reason += "; until then t2t rewrites it to " + to
 			}

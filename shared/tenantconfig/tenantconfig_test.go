@@ -156,7 +156,7 @@ func TestDifferingSettingsAreListedAndNothingChanges(t *testing.T) {
 		"setting:authorizationPolicy.allowInvitesFrom":                       "source everyone, target adminsAndGuestInviters: review and change by hand if wanted",
 		"setting:organization.countryLetterCode":                             "source US, target DE: review and change by hand if wanted",
 		"setting:crossTenantAccessPolicy.default.inboundTrust.isMfaAccepted": "source true, target false: review and change by hand if wanted",
-		"domain:contoso.example":                                             "verified in the source, not in the target: the domain moves at cutover (remove it from the source tenant, then add and verify it in the target); until then t2t rewrites it to fabrikam.example",
+		"domain:contoso.example":                                             "verified in the source, not in the target: the domain moves at cutover (remove it from the source tenant, then add and verify it in the target: 't2t domain plan|free|remove|add|verify|move'); until then t2t rewrites it to fabrikam.example",
 		"partner:" + thirdTenant: "the source has a partner configuration for tenant " + thirdTenant +
 			" (isServiceProvider true), the target has none: create it by hand if wanted",
 	} {

@@ -171,9 +171,12 @@ func (Phase) ChunkKeys(ctx context.Context, env *phase.Env, chunk int) ([]phase.
 
 // ManualSteps implements phase.ManualSteps.
 func (Phase) ManualSteps(env *phase.Env, counts wave.Counts) []string {
-	steps := []string{
-		"Licences were not assigned: assign them after mailbox migration starts (assigning them early provisions an empty mailbox that blocks the move).",
-		"Mailbox, OneDrive and Teams data are not moved by t2t: run the cross-tenant mailbox and content migration for these users.",
+	var steps []string
+	if len(env.Options.LicenseMap) == 0 {
+		steps = append(steps, "Licences were not assigned: map them with 't2t start --license SOURCE_SKU=TARGET_SKU' (the licenses phase assigns them after the mailbox-move stamps), or assign them after the mailbox move (a licence given before the stamps provisions an empty mailbox that blocks the move).")
+	}
+	if len(env.Options.Workloads) == 0 {
+		steps = append(steps, "Mailbox, OneDrive and Teams data were not moved: name them with 't2t start --workloads Exchange,ODSP,Teams' to move them with cross-tenant migration jobs at the cutover, or move them with another tool.")
 	}
 	switch {
 	case counts.Created == 0 || env.DryRun:
