@@ -362,6 +362,15 @@ func CutoverReport(ctx context.Context, store *state.Store, waveID string) (*wav
 	return &r, nil
 }
 
+// Domain is DomainOn on a connection string.
+func Domain(ctx context.Context, connStr, domain, action string, dryRun bool) (string, error) {
+	clients, err := connClients(connStr)
+	if err != nil {
+		return "", err
+	}
+	return DomainOn(ctx, clients, domain, action, dryRun)
+}
+
 // DomainOn queues one step of a vanity-domain move for the function app and returns the run's name;
 // its report is domainmove.ReportPath(domain, action), with Run set to that name once it has run.
 func DomainOn(ctx context.Context, clients *storageconn.Clients, domain, action string, dryRun bool) (string, error) {
