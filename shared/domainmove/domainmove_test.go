@@ -33,7 +33,7 @@ func config() *simulator.Config {
 	src, tgt := &cfg.Tenants[0], &cfg.Tenants[1]
 	src.Domains = append(src.Domains, simulator.DomainConfig{ID: vanity, IsVerified: true})
 	for i := range src.Clients {
-		src.Clients[i].Roles = append(src.Clients[i].Roles, "Domain.ReadWrite.All", "User.ReadWrite.All", "Application.ReadWrite.All")
+		src.Clients[i].Roles = append(src.Clients[i].Roles, "Domain.ReadWrite.All", "User.ReadWrite.All", "Application.ReadWrite.All", "Group.ReadWrite.All")
 	}
 	for i := range tgt.Clients {
 		tgt.Clients[i].Roles = append(tgt.Clients[i].Roles, "Domain.ReadWrite.All", "User.ReadWrite.All", "Application.ReadWrite.All")
@@ -146,8 +146,9 @@ func TestDomainMovesFromSourceToTarget(t *testing.T) {
 	if left := onVanity(t, s, "contoso"); len(left) != 0 || free.Blocking != 4 {
 		t.Fatalf("after free the source still uses the domain: %v", left)
 	}
-	if again := run(ctx, t, tn, "free", false); again.Blocking != 0 {
-		t.Errorf("free again found %d blocking objects, want none", again.Blocking)
+	srcWrites := s.Writes(t, "contoso")
+	if again := run(ctx, t, tn, "free", false); again.Blocking != 0 || s.Writes(t, "contoso") != srcWrites {
+		t.Errorf("free again found %d blocking objects and wrote %d times, want none", again.Blocking, s.Writes(t, "contoso")-srcWrites)
 	}
 	if r := run(ctx, t, tn, "remove", false); r.Refused != "" {
 		t.Fatalf("remove refused after free: %s", r.Refused)
