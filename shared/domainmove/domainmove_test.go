@@ -117,6 +117,19 @@ func onVanity(t *testing.T, s *phasetest.Setup, tenant string) []string {
 	return out
 }
 
+// redirects joins the web redirect URIs of a tenant's applications.
+func redirects(t *testing.T, s *phasetest.Setup, tenant string) string {
+	var out []string
+	for _, a := range s.Objects(t, tenant, "applications") {
+		if web, ok := a["web"].(map[string]any); ok {
+			for _, u := range web["redirectUris"].([]any) {
+				out = append(out, u.(string))
+			}
+		}
+	}
+	return strings.Join(out, " ")
+}
+
 func TestDomainMovesFromSourceToTarget(t *testing.T) {
 	ctx := context.Background()
 	s := phasetest.New(t, storageConn, config(), nil)
@@ -173,6 +186,9 @@ func TestDomainMovesFromSourceToTarget(t *testing.T) {
 	got := onVanity(t, s, "fabrikam")
 	if len(got) != 4 || !strings.Contains(strings.Join(got, " "), "https://api."+vanity) {
 		t.Errorf("after move the target has %v on the domain, want the 3 users and the app", got)
+	}
+	if r := redirects(t, s, "fabrikam"); !strings.Contains(r, "https://app."+vanity+"/signin") {
+		t.Errorf("after move the target app's redirect URIs are %q, want the source's on the domain", r)
 	}
 	writes := s.Writes(t, "fabrikam")
 	if again := run(ctx, t, tn, "move", false); s.Writes(t, "fabrikam") != writes || again.Refused != "" {

@@ -34,7 +34,7 @@ type Item struct {
 	Kind     string `json:"kind"` // user, group, application
 	ID       string `json:"id"`   // the source object's id
 	Name     string `json:"name"`
-	Field    string `json:"field"`    // userPrincipalName, mail, proxyAddress, identifierUri, redirectUri
+	Field    string `json:"field"`    // userPrincipalName, mail, proxyAddress, identifierUri, redirectUri (web), spaRedirectUri
 	Original string `json:"original"` // the value on the domain when first planned
 	// Blocking: the domain cannot be removed from the source while the value stays (redirect URIs
 	// do not block; they are listed because the app's host moves with the domain).
@@ -57,6 +57,8 @@ const (
 	StatusWould  = "WouldChange"
 	StatusFailed = "Failed"
 	StatusManual = "Manual"
+	// StatusKept: free leaves a redirect URI in the source (it does not hold the domain).
+	StatusKept = "Kept"
 )
 
 // Record is the domain's move, kept at RecordPath: every use ever planned (so that later steps

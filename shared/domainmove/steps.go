@@ -163,6 +163,9 @@ func (t Tenants) freeOne(ctx context.Context, it Item, domain, initial string, d
 	case it.Manual != "":
 		it.FreeStatus = StatusManual
 		return it
+	case !it.Blocking:
+		it.FreeStatus = StatusKept
+		return it
 	case it.Field == "identifierUri":
 		it.Freed = rehost(it.Original, domain, initial)
 	default:
@@ -406,6 +409,8 @@ func (t Tenants) moveOne(ctx context.Context, it Item, domain string, dryRun boo
 		err = setUserField(ctx, t.Target, m.TargetID, it.Field, it.Original)
 	case "identifierUri":
 		err = replaceURI(ctx, t.Target, m.TargetID, "", it.Original)
+	case "redirectUri", "spaRedirectUri":
+		err = addRedirect(ctx, t.Target, m.TargetID, it.Field, it.Original)
 	}
 	if err != nil {
 		it.MoveStatus, it.Reason = StatusFailed, graph.Describe(err)

@@ -84,18 +84,20 @@ func appUses(ctx context.Context, c *graph.Client, id, domain string) ([]Item, e
 			out = append(out, Item{Kind: "application", ID: id, Name: name, Field: "identifierUri", Original: uri, Blocking: true})
 		}
 	}
-	var redirects []string
+	// Redirect URIs do not hold the domain (Entra does not check their host), so free leaves them in
+	// the source; move adds them to the target app, whose host now serves the domain.
+	add := func(field string, uris []string) {
+		for _, uri := range uris {
+			if hostOn(uri, domain) {
+				out = append(out, Item{Kind: "application", ID: id, Name: name, Field: field, Original: uri})
+			}
+		}
+	}
 	if w := a.GetWeb(); w != nil {
-		redirects = append(redirects, w.GetRedirectUris()...)
+		add("redirectUri", w.GetRedirectUris())
 	}
 	if s := a.GetSpa(); s != nil {
-		redirects = append(redirects, s.GetRedirectUris()...)
-	}
-	for _, uri := range redirects {
-		if hostOn(uri, domain) {
-			out = append(out, Item{Kind: "application", ID: id, Name: name, Field: "redirectUri", Original: uri,
-				Manual: "the app's host moves with the domain: serve it from the target's DNS, then keep or update this redirect URI"})
-		}
+		add("spaRedirectUri", s.GetRedirectUris())
 	}
 	return out, nil
 }
