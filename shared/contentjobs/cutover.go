@@ -23,6 +23,10 @@ func (Phase) Cutover(ctx context.Context, env *phase.Env, of string, chunk int) 
 	if err != nil {
 		return wave.Counts{}, err
 	}
+	existing, err := listJobs(ctx, env.Target) // once for every job of the wave
+	if err != nil {
+		return wave.Counts{}, err
+	}
 	var total wave.Counts
 	retry := 0
 	for _, c := range jobs {
@@ -30,7 +34,7 @@ func (Phase) Cutover(ctx context.Context, env *phase.Env, of string, chunk int) 
 		if _, err := env.Store.GetJSON(ctx, wave.ExportPath(env.Wave, of, Type, c), &snap); err != nil {
 			return total, err
 		}
-		n, wait, err := cutoverJob(ctx, env, c, &snap)
+		n, wait, err := cutoverJob(ctx, env, c, &snap, existing[strings.ToLower(snap.Name)])
 		if err != nil {
 			return total, err
 		}
@@ -46,7 +50,7 @@ func (Phase) Cutover(ctx context.Context, env *phase.Env, of string, chunk int) 
 }
 
 // cutoverJob migrates one job as far as it goes now; wait reports that it is still running.
-func cutoverJob(ctx context.Context, env *phase.Env, chunk int, snap *Snapshot) (wave.Counts, bool, error) {
+func cutoverJob(ctx context.Context, env *phase.Env, chunk int, snap *Snapshot, j *job) (wave.Counts, bool, error) {
 	ledger, err := phase.OpenChunk(ctx, env, Type, chunk, []phase.Key{{Key: snap.Name, Name: snap.Name}})
 	if err != nil {
 		return wave.Counts{}, false, err
@@ -54,10 +58,7 @@ func cutoverJob(ctx context.Context, env *phase.Env, chunk int, snap *Snapshot) 
 	if ledger.Done(snap.Name) {
 		return ledger.Counts(), false, nil
 	}
-	j, err := findJob(ctx, env.Target, snap.Name)
 	switch {
-	case err != nil:
-		return wave.Counts{}, false, err
 	case j == nil:
 		ledger.Set(snap.Name, wave.ObjFailed, "", "the wave created no job "+snap.Name+" (see its contentJobs phase)")
 		n, err := ledger.Finish(ctx, 0)

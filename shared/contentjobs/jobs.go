@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"t2t/shared/graph"
+	"t2t/shared/phase"
 )
 
 const jobsPath = "/solutions/migrations/crossTenantMigrationJobs"
@@ -84,16 +85,24 @@ type collection[T any] struct {
 
 // findJob returns the target's job named name, nil when there is none.
 func findJob(ctx context.Context, c *graph.Client, name string) (*job, error) {
+	all, err := listJobs(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	return all[strings.ToLower(name)], nil
+}
+
+// listJobs reads the target's jobs, by lower-case display name (unique per tenant).
+func listJobs(ctx context.Context, c *graph.Client) (map[string]*job, error) {
 	var list collection[job]
 	if err := c.JSON(ctx, http.MethodGet, jobsPath, nil, &list); err != nil {
 		return nil, fmt.Errorf("listing cross-tenant migration jobs: %w", err)
 	}
-	for _, j := range list.Value {
-		if strings.EqualFold(j.DisplayName, name) {
-			return &j, nil
-		}
+	out := make(map[string]*job, len(list.Value))
+	for i := range list.Value {
+		out[strings.ToLower(list.Value[i].DisplayName)] = &list.Value[i]
 	}
-	return nil, nil
+	return out, nil
 }
 
 func getJob(ctx context.Context, c *graph.Client, id string) (*job, error) {
@@ -141,24 +150,8 @@ func tasks(ctx context.Context, c *graph.Client, id string) ([]task, error) {
 
 // poll re-reads a job in a long-running state a few times.
 func poll(ctx context.Context, c *graph.Client, j *job) (*job, error) {
-	status := j.Status
-	for range 10 {
-		t := time.NewTimer(pollEvery)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return j, ctx.Err()
-		case <-t.C:
-		}
-		next, err := getJob(ctx, c, j.ID)
-		if err != nil {
-			return j, err
-		}
-		if j = next; j.Status != status {
-			return j, nil
-		}
-	}
-	return j, nil
+	return phase.PollWhile(ctx, pollEvery, 10, j, func(j *job) string { return j.Status },
+		func(ctx context.Context) (*job, error) { return getJob(ctx, c, j.ID) })
 }
 
 var pollEvery = 500 * time.Millisecond

@@ -84,15 +84,22 @@ func sourceDomain(ctx context.Context, c *graph.Client, domain string) (d models
 
 // plan scans the source and merges what it finds into the record.
 func (t Tenants) plan(ctx context.Context, rep *Report) error {
+	_, _, err := t.planned(ctx, rep)
+	return err
+}
+
+// planned is plan returning what it read of the source's domains: the domain (nil once it is gone)
+// and the initial domain, so that free does not read them again.
+func (t Tenants) planned(ctx context.Context, rep *Report) (models.Domainable, string, error) {
 	d, initial, err := sourceDomain(ctx, t.Source, rep.Domain)
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	var found []Item
 	if d == nil {
 		rep.Notes = append(rep.Notes, "the source tenant no longer holds "+rep.Domain)
 	} else if found, err = scan(ctx, t.Source, rep.Domain, initial); err != nil {
-		return err
+		return nil, "", err
 	}
 	rec, err := t.record(ctx, rep.Domain, func(r *Record) {
 		if initial != "" {
@@ -101,14 +108,14 @@ func (t Tenants) plan(ctx context.Context, rep *Report) error {
 		r.merge(found)
 	})
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	rep.Items = found
 	rep.Blocking = blocking(found)
 	if d != nil && d.GetIsDefault() != nil && *d.GetIsDefault() {
 		rep.Notes = append(rep.Notes, rep.Domain+" is the source's default domain: free makes "+rec.Initial+" the default")
 	}
-	return nil
+	return d, initial, nil
 }
 
 func blocking(items []Item) int {
@@ -123,10 +130,7 @@ func blocking(items []Item) int {
 
 // free moves the source's uses of the domain to its initial domain.
 func (t Tenants) free(ctx context.Context, rep *Report) error {
-	if err := t.plan(ctx, rep); err != nil {
-		return err
-	}
-	d, initial, err := sourceDomain(ctx, t.Source, rep.Domain)
+	d, initial, err := t.planned(ctx, rep)
 	if err != nil || d == nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	"t2t/shared/graph"
 	"t2t/shared/phase"
 	"t2t/shared/state"
+	"t2t/shared/users"
 	"t2t/shared/wave"
 )
 
@@ -146,13 +147,8 @@ func converge(ctx context.Context, env *phase.Env, ledger *phase.Chunk, g Guest,
 // principal name, the #EXT# form a B2B invitation gives it, or its sign-in identity), "" for none, and refuses an
 // ambiguous address (two accounts) with a reason.
 func find(ctx context.Context, c *graph.Client, address string) (string, error) {
-	q := strings.ReplaceAll(address, "'", "''")
-	ext := strings.ReplaceAll(strings.ReplaceAll(address, "@", "_")+"#EXT#", "'", "''")
-	filter := "mail eq '" + q + "' or otherMails/any(m:m eq '" + q + "') or userPrincipalName eq '" + q +
-		"' or startswith(userPrincipalName,'" + ext + "')"
-	for _, issuer := range []string{"ExternalAzureAD", "mail"} { // a guest's sign-in identity
-		filter += " or identities/any(i:i/issuer eq '" + issuer + "' and i/issuerAssignedId eq '" + q + "')"
-	}
+	// A member whose UPN is the address counts too (the guest may have joined the target's organization).
+	filter := users.AddressFilter(address) + " or userPrincipalName eq '" + strings.ReplaceAll(address, "'", "''") + "'"
 	resp, err := c.Users().Get(ctx, &graphusers.UsersRequestBuilderGetRequestConfiguration{
 		QueryParameters: &graphusers.UsersRequestBuilderGetQueryParameters{Filter: &filter, Select: []string{"id", "userPrincipalName"}}})
 	if err != nil {

@@ -152,24 +152,8 @@ func prepare(ctx context.Context, env *phase.Env, a *api, r *request) error {
 
 // poll re-reads a request in a long-running state a few times.
 func poll(ctx context.Context, a *api, r *request) (*request, error) {
-	status := r.Status
-	for range maxPolls {
-		t := time.NewTimer(pollEvery)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return r, ctx.Err()
-		case <-t.C:
-		}
-		next, err := a.get(ctx, r.ID)
-		if err != nil {
-			return r, err
-		}
-		if r = next; r.Status != status {
-			return r, nil
-		}
-	}
-	return r, nil
+	return phase.PollWhile(ctx, pollEvery, maxPolls, r, func(r *request) string { return r.Status },
+		func(ctx context.Context) (*request, error) { return a.get(ctx, r.ID) })
 }
 
 // Plan implements phase.Phase: what the move would do; the admin API is not called.

@@ -34,23 +34,27 @@ func extForm(address string) string {
 // passcode or Microsoft accounts (https://learn.microsoft.com/graph/api/resources/objectidentity).
 var guestIssuers = []string{"ExternalAzureAD", "mail"}
 
-// targetGuest finds the external account the target already holds for the migrating user: by mail,
-// otherMails, identities, or the #EXT# form of the source UPN. Nil when there is none; a
-// Permanent error when two accounts match (which one is the person is a decision for a person).
+// AddressFilter is the $filter that finds the accounts a tenant holds for an address: by mail,
+// otherMails, the #EXT# user principal name a B2B invitation gives it, or the sign-in identity of a
+// guest whose mail and UPN were changed since (Graph wants both issuer and issuerAssignedId in an
+// identities filter). The users phase looks for a migrating user's target guest with it, the guests
+// phase for a source guest's account.
+func AddressFilter(address string) string {
+	q := strings.ReplaceAll(address, "'", "''")
+	terms := []string{"mail eq '" + q + "'", "otherMails/any(m:m eq '" + q + "')",
+		"startswith(userPrincipalName,'" + strings.ReplaceAll(extForm(address), "'", "''") + "')"}
+	for _, issuer := range guestIssuers {
+		terms = append(terms, "identities/any(i:i/issuer eq '"+issuer+"' and i/issuerAssignedId eq '"+q+"')")
+	}
+	return strings.Join(terms, " or ")
+}
+
+// targetGuest finds the external account the target already holds for the migrating user (see
+// AddressFilter). Nil when there is none; a Permanent error when two accounts match (which one is
+// the person is a decision for a person).
 func (im *Importer) targetGuest(ctx context.Context, ex Exported) (models.Userable, error) {
 	addrs := []string{sourceAddress(ex)}
-	var terms []string
-	for _, a := range addrs {
-		q := strings.ReplaceAll(a, "'", "''")
-		terms = append(terms, "mail eq '"+q+"'", "otherMails/any(m:m eq '"+q+"')",
-			"startswith(userPrincipalName,'"+strings.ReplaceAll(extForm(a), "'", "''")+"')")
-		// The B2B identity the guest signs in with, even when its mail and UPN were changed since
-		// (Graph wants both issuer and issuerAssignedId in an identities filter).
-		for _, issuer := range guestIssuers {
-			terms = append(terms, "identities/any(i:i/issuer eq '"+issuer+"' and i/issuerAssignedId eq '"+q+"')")
-		}
-	}
-	filter := strings.Join(terms, " or ")
+	filter := AddressFilter(addrs[0])
 	resp, err := im.Target.Users().Get(ctx, &graphusers.UsersRequestBuilderGetRequestConfiguration{
 		QueryParameters: &graphusers.UsersRequestBuilderGetQueryParameters{Filter: &filter, Select: guestSelect}})
 	if err != nil {
